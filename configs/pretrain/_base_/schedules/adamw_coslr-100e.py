@@ -1,0 +1,27 @@
+# DINO's optimisation for ViT-S/16: AdamW, lr 5e-4 x batch / 256 after a 10-epoch linear
+# warm-up, cosine to 1e-6; weight decay cosine 0.04 -> 0.4 (not on norms and biases);
+# gradient clipping 3.0 (global norm, mmengine's convention); last layer frozen in epoch 0.
+max_epochs = 100
+warmup_epochs = 10
+base_lr = 5e-4 * 1024 / 256  # 16 GPUs x 64 images
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.04),
+    clip_grad=dict(max_norm=3.0),
+    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
+
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
+         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    # eta_min_ratio=10: 0.04 -> 0.4, while groups without decay stay at 0.
+    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
+         eta_min_ratio=10., T_max=max_epochs, by_epoch=True, begin=0, end=max_epochs,
+         convert_to_iter_based=True),
+]
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+custom_hooks = [dict(type='FreezeLastLayerHook', num_epochs=1)]
+auto_scale_lr = dict(base_batch_size=1024)

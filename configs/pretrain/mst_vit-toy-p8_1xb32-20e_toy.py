@@ -1,0 +1,78 @@
+# A miniature MST that pre-trains on CPU in minutes on the built-in toy scenes
+# (python tools/dataset_converters/make_toy_data.py data/toy).
+# A 4-block, 96-wide ViT with 8 px patches; 64 px global and 32 px local crops.
+_base_ = './mst_vit-small-p16_16xb64-coslr-100e_in1k.py'
+
+embed_dims = 96
+out_channels = 1024
+max_epochs = 20
+warmup_epochs = 2
+
+model = dict(
+    backbone=dict(
+        arch=dict(embed_dims=embed_dims, num_layers=4, num_heads=3,
+                  feedforward_channels=4 * embed_dims),
+        img_size=64,
+        patch_size=8,
+        drop_path_rate=0.),
+    head=dict(in_channels=embed_dims, out_channels=out_channels, hidden_channels=256,
+              bottleneck_channels=64),
+    dino_loss=dict(out_channels=out_channels, warmup_teacher_temp_epochs=5),
+    decoder=dict(in_channels=embed_dims, patch_size=8, channels=(32, 16, 8)))
+
+# Toy data: an ImageNet-style folder whose classes are the toy shapes.
+data_root = 'data/toy/imagenet/'
+num_local_crops = 4
+color_augment = [
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='RandomApply',
+         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
+                          saturation=0.2, hue=0.1)],
+         prob=0.8),
+    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
+         channel_weights=(0.114, 0.587, 0.2989)),
+]
+blur = dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf')
+global_crop = dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.4, 1.0),
+                   interpolation='bicubic')
+local_crop = dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.05, 0.4),
+                  interpolation='bicubic')
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='MultiView',
+         num_views=[1, 1, num_local_crops],
+         transforms=[[global_crop, *color_augment, dict(blur, prob=1.0)],
+                     [global_crop, *color_augment, dict(blur, prob=0.1),
+                      dict(type='Solarize', thr=128, prob=0.2)],
+                     [local_crop, *color_augment, dict(blur, prob=0.5)]]),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=2,
+    persistent_workers=False,
+    pin_memory=False,
+    dataset=dict(
+        _delete_=True,
+        type='CustomDataset',
+        data_root=data_root,
+        ann_file='meta/train.txt',
+        data_prefix='train',
+        pipeline=train_pipeline))
+
+base_lr = 1e-3
+optim_wrapper = dict(optimizer=dict(lr=base_lr))
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
+         end=warmup_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
+         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
+         eta_min_ratio=10., T_max=max_epochs, by_epoch=True, begin=0, end=max_epochs,
+         convert_to_iter_based=True),
+]
+default_hooks = dict(
+    logger=dict(interval=4),
+    checkpoint=dict(interval=5, max_keep_ckpts=2))
+auto_scale_lr = dict(base_batch_size=32)

@@ -1,0 +1,3 @@
+from .hooks import FreezeLastLayerHook
+
+__all__ = ['FreezeLastLayerHook']

@@ -1,0 +1,7 @@
+from .attention_guided_mask import AttentionGuidedMaskGenerator
+from .dino_head import DINOHead
+from .dino_loss import DINOLoss
+from .global_image_decoder import GlobalImageDecoder
+from .mst import MST
+
+__all__ = ['AttentionGuidedMaskGenerator', 'DINOHead', 'DINOLoss', 'GlobalImageDecoder', 'MST']

@@ -1,0 +1,61 @@
+"""Distributed launch that works on CPU nodes (gloo) as well as GPU nodes (nccl).
+
+mmengine's ``init_dist`` calls ``torch.cuda.set_device`` for the ``pytorch`` and ``slurm``
+launchers, which dies on a CPU node, and its Runner passes ``device_ids=[LOCAL_RANK]`` to
+DDP, which CPU modules refuse. Here the process group is initialised before the Runner
+is built (the Runner then skips ``init_dist``) with the backend chosen by the device, and
+CPU runs get a DDP wrapper without ``device_ids``.
+"""
+import os
+import subprocess
+from datetime import timedelta
+
+import torch
+import torch.distributed as dist
+
+
+def _slurm_environment() -> None:
+    """Derive torch's rendezvous variables from Slurm's."""
+    os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+    os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+    os.environ.setdefault('LOCAL_RANK', os.environ['SLURM_LOCALID'])
+    if 'MASTER_ADDR' not in os.environ:
+        nodes = os.environ['SLURM_NODELIST']
+        first = subprocess.run(['scontrol', 'show', 'hostnames', nodes], check=True,
+                               capture_output=True, text=True).stdout.split()[0]
+        os.environ['MASTER_ADDR'] = first
+    os.environ.setdefault('MASTER_PORT', '29500')
+
+
+def init_distributed(launcher: str, timeout_s: int = 1800) -> str:
+    """Initialise the default process group for ``launcher`` ('pytorch' or 'slurm').
+
+    Returns the backend: 'nccl' where CUDA is available, 'gloo' otherwise.
+    """
+    if launcher == 'slurm':
+        _slurm_environment()
+    elif launcher != 'pytorch':
+        raise ValueError(f'Unsupported launcher {launcher!r}: use none, pytorch or slurm.')
+    for name in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'):
+        if name not in os.environ:
+            raise RuntimeError(f'--launcher {launcher} needs ${name}; start the job with '
+                               'tools/dist_train.sh (torchrun) or tools/slurm_train.sh.')
+    if torch.cuda.is_available():
+        backend = 'nccl'
+        torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+    else:
+        backend = 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout_s))
+    return backend
+
+
+def setup_cpu_ddp(cfg) -> None:
+    """On a CPU node, wrap the model in DDP without ``device_ids``."""
+    if torch.cuda.is_available():
+        return
+    wrapper = dict(cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel'))
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    cfg.env_cfg.dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}), backend='gloo')

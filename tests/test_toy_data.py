@@ -1,0 +1,343 @@
+"""Specification of ``tools/dataset_converters/make_toy_data.py``."""
+import importlib.util
+import json
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Dict
+
+import cv2
+import numpy as np
+import pytest
+from cityscapesscripts.helpers.labels import trainId2label
+from mmdet.datasets import CocoDataset
+from mmpretrain.datasets import CustomDataset
+from mmseg.datasets import CityscapesDataset
+from pycocotools.coco import COCO
+
+SCRIPT = (
+    Path(__file__).resolve().parents[1] / 'tools' / 'dataset_converters' /
+    'make_toy_data.py')
+PARAMS = dict(seed=0, num_train=24, num_val=8, size=(128, 64))
+SPLITS = dict(train=PARAMS['num_train'], val=PARAMS['num_val'])
+
+
+def load_module(path: Path) -> ModuleType:
+    """Import a script of ``tools/`` (not a package) from its file path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+toy_data = load_module(SCRIPT)
+CLASSES = toy_data.CLASSES
+
+
+def read_tree(root: Path) -> Dict[str, bytes]:
+    """Every file below ``root``, by relative path, with its bytes."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob('*')) if p.is_file()
+    }
+
+
+def read_png(path: Path) -> np.ndarray:
+    """Read a PNG as stored (any bit depth and number of channels)."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert image is not None, f'cannot read {path}'
+    return image
+
+
+def cityscapes_stem(split: str, image_id: int) -> str:
+    """Cityscapes path of the scene of a COCO image id, without suffix."""
+    index = image_id - 1
+    cities = toy_data.CITIES[split]
+    city = cities[index % len(cities)]
+    return f'{split}/{city}/{city}_000000_{index:06d}'
+
+
+@pytest.fixture(scope='module')
+def toy(tmp_path_factory) -> Path:
+    """A small toy data set, generated once for the module."""
+    out_dir = tmp_path_factory.mktemp('toy')
+    toy_data.make_toy_data(out_dir, **PARAMS)
+    return out_dir
+
+
+@pytest.fixture(scope='module')
+def coco(toy) -> Dict[str, COCO]:
+    """The COCO annotations of both splits, loaded by pycocotools."""
+    return {
+        split: COCO(str(toy / f'coco/annotations/instances_{split}2017.json'))
+        for split in SPLITS
+    }
+
+
+def test_writes_the_three_datasets_and_a_parameter_record(toy):
+    assert sorted(p.name for p in toy.iterdir()) == [
+        'cityscapes', 'coco', 'imagenet', 'toy_data.json'
+    ]
+    record = json.loads((toy / 'toy_data.json').read_text())
+    assert record['seed'] == PARAMS['seed']
+    assert record['num_train'] == PARAMS['num_train']
+    assert record['num_val'] == PARAMS['num_val']
+    assert record['size'] == list(PARAMS['size'])
+    assert record['classes'] == list(CLASSES)
+    assert 4 <= len(CLASSES) <= 5
+
+
+def test_rerun_with_same_parameters_reuses_files_untouched(toy, capsys):
+    before = {p: p.stat().st_mtime_ns for p in toy.rglob('*')}
+    result = toy_data.make_toy_data(toy, **PARAMS)
+    assert 'Reusing' in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in toy.rglob('*')} == before
+    assert result == dict(
+        imagenet=str(toy / 'imagenet'),
+        coco=str(toy / 'coco'),
+        cityscapes=str(toy / 'cityscapes'),
+        classes=CLASSES)
+
+
+def test_same_seed_gives_byte_identical_files(toy, tmp_path):
+    toy_data.make_toy_data(tmp_path, **PARAMS)
+    assert read_tree(tmp_path) == read_tree(toy)
+
+
+def test_other_seed_gives_other_scenes(toy, tmp_path):
+    toy_data.make_toy_data(tmp_path, **dict(PARAMS, seed=1, num_train=3))
+    for name in ('train_000000', 'train_000002', 'val_000000'):
+        split = name.split('_')[0]
+        path = f'coco/{split}2017/{name}.jpg'
+        assert (tmp_path / path).read_bytes() != (toy / path).read_bytes()
+
+
+def test_a_scene_does_not_depend_on_the_number_of_scenes(toy, tmp_path):
+    toy_data.make_toy_data(tmp_path, **dict(PARAMS, num_train=3, num_val=2))
+    small = read_tree(tmp_path / 'cityscapes')
+    assert len(small) == (3 + 2) * 4
+    assert small.items() <= read_tree(toy / 'cityscapes').items()
+
+
+def test_rerun_with_other_parameters_replaces_the_old_data(tmp_path):
+    toy_data.make_toy_data(tmp_path, **dict(PARAMS, num_train=5, num_val=2))
+    toy_data.make_toy_data(tmp_path, **dict(PARAMS, num_train=3, num_val=1))
+    assert len(list((tmp_path / 'coco/train2017').iterdir())) == 3
+    assert len(list((tmp_path / 'imagenet/train').rglob('*.JPEG'))) == 3
+    assert json.loads((tmp_path / 'toy_data.json').read_text())['num_val'] == 1
+
+
+def test_refuses_an_output_path_that_is_a_file(tmp_path):
+    path = tmp_path / 'file'
+    path.write_text('')
+    with pytest.raises(NotADirectoryError, match='not a folder'):
+        toy_data.make_toy_data(path, **PARAMS)
+
+
+def test_refuses_to_overwrite_datasets_it_did_not_write(tmp_path):
+    (tmp_path / 'coco').mkdir()
+    with pytest.raises(FileExistsError, match='refusing to overwrite'):
+        toy_data.make_toy_data(tmp_path, **PARAMS)
+    assert (tmp_path / 'coco').is_dir()
+
+
+def test_command_line_writes_data_and_explains_it(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        toy_data.main(['--help'])
+    assert exit_info.value.code == 0
+    help_text = capsys.readouterr().out
+    for name in ('imagenet', 'instances_{train2017,val2017}.json',
+                 'labelTrainIds', 'toy_data.json', '--num-train', '--size'):
+        assert name in help_text
+
+    toy_data.main([
+        str(tmp_path), '--seed', '3', '--num-train', '2', '--num-val', '1',
+        '--size', '96', '48'
+    ])
+    assert 'Toy data written to' in capsys.readouterr().out
+    record = json.loads((tmp_path / 'toy_data.json').read_text())
+    assert (record['seed'], record['size']) == (3, [96, 48])
+    image = read_png(
+        next((tmp_path / 'cityscapes').rglob('*_leftImg8bit.png')))
+    assert image.shape == (48, 96, 3)
+
+    with pytest.raises(SystemExit, match='num_train'):
+        toy_data.main([str(tmp_path), '--num-train', '0'])
+
+
+def test_all_formats_hold_the_same_scenes(toy, coco):
+    for split, api in coco.items():
+        meta = (toy / f'imagenet/meta/{split}.txt').read_text().splitlines()
+        imagenet_paths = {
+            Path(line.split()[0]).stem: line.split()[0]
+            for line in meta
+        }
+        for img in api.dataset['images']:
+            jpeg = (toy / f'coco/{split}2017' / img['file_name']).read_bytes()
+            imagenet_path = imagenet_paths[Path(img['file_name']).stem]
+            assert (toy / 'imagenet' / split /
+                    imagenet_path).read_bytes() == jpeg
+            png = read_png(toy / 'cityscapes/leftImg8bit' /
+                           f'{cityscapes_stem(split, img["id"])}'
+                           '_leftImg8bit.png')
+            decoded = cv2.imdecode(
+                np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+            assert png.shape == decoded.shape == (img['height'], img['width'],
+                                                  3)
+            # JPEG is lossy: the copies agree up to compression noise.
+            assert np.abs(png.astype(int) - decoded).mean() < 4
+
+
+def test_imagenet_label_is_class_of_largest_shape(toy, coco):
+    for split, api in coco.items():
+        scene_labels = {}
+        for img in api.dataset['images']:
+            anns = api.loadAnns(api.getAnnIds(imgIds=img['id']))
+            largest = max(anns, key=lambda ann: ann['area'])
+            scene_labels[Path(img['file_name']).stem] = (
+                largest['category_id'] - 1)
+        meta = (toy / f'imagenet/meta/{split}.txt').read_text().splitlines()
+        assert len(meta) == len(scene_labels) == SPLITS[split]
+        for line in meta:
+            path, label = line.split()
+            assert int(label) == scene_labels[Path(path).stem]
+            assert path.split('/')[0] == CLASSES[int(label)]
+
+
+def test_every_class_gets_images(toy):
+    for split, num in SPLITS.items():
+        counts = Counter(
+            p.parent.name for p in (toy / 'imagenet' / split).rglob('*.JPEG'))
+        assert sorted(counts) == sorted(CLASSES)
+        assert min(counts.values()) >= num // len(CLASSES)
+
+
+def test_scenes_hold_several_non_overlapping_shapes(coco):
+    for api in coco.values():
+        for img in api.dataset['images']:
+            anns = api.loadAnns(api.getAnnIds(imgIds=img['id']))
+            assert 2 <= len(anns) <= 5
+            cover = sum(api.annToMask(ann).astype(int) for ann in anns)
+            assert cover.max() == 1
+
+
+def test_coco_masks_match_areas_boxes_and_cityscapes_maps(toy, coco):
+    for split, api in coco.items():
+        assert [c['name']
+                for c in api.loadCats(api.getCatIds())] == list(CLASSES)
+        for img in api.dataset['images']:
+            stem = (
+                toy / 'cityscapes/gtFine' / cityscapes_stem(split, img['id']))
+            train_ids = read_png(Path(f'{stem}_gtFine_labelTrainIds.png'))
+            instance_ids = read_png(Path(f'{stem}_gtFine_instanceIds.png'))
+            image = read_png(
+                Path(
+                    str(stem).replace('gtFine', 'leftImg8bit') +
+                    '_leftImg8bit.png'))
+            class_cover = np.zeros_like(train_ids)
+            for ann in api.loadAnns(api.getAnnIds(imgIds=img['id'])):
+                mask = api.annToMask(ann).astype(bool)
+                assert ann['iscrowd'] == 0
+                assert mask.sum() == ann['area']
+                rows, cols = np.nonzero(mask)
+                assert ann['bbox'] == [
+                    cols.min(),
+                    rows.min(),
+                    cols.max() - cols.min() + 1,
+                    rows.max() - rows.min() + 1
+                ]
+                # The polygon is exactly the painted, labelled region.
+                assert (train_ids[mask] == ann['category_id']).all()
+                instance = np.unique(instance_ids[mask])
+                assert len(instance) == 1 and instance[0] >= 1000
+                assert ((instance_ids == instance[0]) == mask).all()
+                assert len(np.unique(image[mask], axis=0)) == 1
+                class_cover[mask] = ann['category_id']
+            assert (class_cover == train_ids).all()
+
+
+def test_label_ids_are_the_cityscapes_ids_of_the_train_ids(toy):
+    train_id_files = sorted(
+        (toy / 'cityscapes/gtFine').rglob('*_labelTrainIds.png'))
+    assert len(train_id_files) == sum(SPLITS.values())
+    for path in train_id_files:
+        train_ids = read_png(path)
+        label_ids = read_png(
+            Path(str(path).replace('labelTrainIds', 'labelIds')))
+        instance_ids = read_png(
+            Path(str(path).replace('labelTrainIds', 'instanceIds')))
+        assert train_ids.dtype == label_ids.dtype == np.uint8
+        assert set(np.unique(train_ids)) <= set(range(len(CLASSES) + 1))
+        expected = np.vectorize(lambda t: trainId2label[t].id)(train_ids)
+        assert (label_ids == expected).all()
+        instance_labels = np.where(instance_ids >= 1000, instance_ids // 1000,
+                                   instance_ids)
+        assert (instance_labels == label_ids).all()
+
+
+def test_cityscapes_copy_has_two_train_cities_and_one_val_city(toy):
+    for split, cities in (('train', 2), ('val', 1)):
+        for kind in ('leftImg8bit', 'gtFine'):
+            folders = list((toy / 'cityscapes' / kind / split).iterdir())
+            assert len(folders) == cities
+
+
+def test_mmpretrain_custom_dataset_reads_folders_and_ann_file(toy):
+    root = str(toy / 'imagenet')
+    for split, num in SPLITS.items():
+        scanned = CustomDataset(data_root=root, data_prefix=split)
+        listed = CustomDataset(
+            data_root=root,
+            data_prefix=split,
+            ann_file=f'meta/{split}.txt',
+            metainfo=dict(classes=f'{root}/meta/classes.txt'))
+        assert len(scanned) == len(listed) == num
+        assert tuple(scanned.CLASSES) == tuple(listed.CLASSES) == CLASSES
+        samples = {
+            info['img_path']: info['gt_label']
+            for info in scanned.load_data_list()
+        }
+        for info in listed.load_data_list():
+            label = samples[info['img_path']]
+            assert label == info['gt_label']
+            assert Path(info['img_path']).parent.name == CLASSES[label]
+
+
+def test_mmdet_coco_dataset_finds_all_images(toy):
+    for split, num in SPLITS.items():
+        dataset = CocoDataset(
+            data_root=str(toy / 'coco'),
+            ann_file=f'annotations/instances_{split}2017.json',
+            data_prefix=dict(img=f'{split}2017/'),
+            metainfo=dict(classes=CLASSES),
+            pipeline=[])
+        assert len(dataset) == num
+        assert dataset.metainfo['classes'] == CLASSES
+        for index in range(num):
+            info = dataset.get_data_info(index)
+            assert Path(info['img_path']).is_file()
+            assert 2 <= len(info['instances']) <= 5
+            for instance in info['instances']:
+                assert 0 <= instance['bbox_label'] < len(CLASSES)
+                assert len(instance['mask'][0]) >= 6
+
+
+def test_mmseg_cityscapes_dataset_finds_all_pairs(toy):
+    metainfo = dict(
+        classes=('background', ) + CLASSES,
+        palette=[[40 * i, 255 - 40 * i, 120] for i in range(len(CLASSES) + 1)])
+    for split, num in SPLITS.items():
+        dataset = CityscapesDataset(
+            data_root=str(toy / 'cityscapes'),
+            data_prefix=dict(
+                img_path=f'leftImg8bit/{split}',
+                seg_map_path=f'gtFine/{split}'),
+            metainfo=metainfo,
+            pipeline=[])
+        assert len(dataset) == num
+        assert dataset.metainfo['classes'] == metainfo['classes']
+        for index in range(num):
+            info = dataset.get_data_info(index)
+            assert Path(info['img_path']).is_file()
+            assert info['seg_map_path'].endswith('_gtFine_labelTrainIds.png')
+            assert Path(info['seg_map_path']).is_file()

@@ -1,0 +1,575 @@
+"""Generate the synthetic "toy shapes" data of the miniature benchmark.
+
+Every scene is a canvas with a few non-overlapping shapes in random solid
+colours over a random textured background. The same scenes are written in
+three real dataset formats, so that a model pre-trained on the ImageNet-style
+copy can be transferred to the detection and segmentation copies:
+
+* ``OUT_DIR/imagenet``: ImageNet folder layout (mmpretrain ``CustomDataset``),
+  labelled with the class of the largest shape of the scene.
+* ``OUT_DIR/coco``: COCO 2017 instance annotations (mmdet ``CocoDataset``).
+* ``OUT_DIR/cityscapes``: Cityscapes ``leftImg8bit`` / ``gtFine`` layout
+  (mmseg ``CityscapesDataset``, cityscapesscripts evaluation).
+
+Output is deterministic: the same parameters give byte-identical files.
+
+Instance masks are the pycocotools rasterisation of the stored COCO polygons
+(the rasterisation mmdet and the COCO evaluation use), so the COCO polygons,
+the painted pixels and the Cityscapes label maps agree exactly.
+``cv2.fillPoly`` is not used for that because it also fills pixels whose
+centres lie on the polygon outline, which COCO's rasterisation does not.
+"""
+import argparse
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+from cityscapesscripts.helpers.labels import trainId2label
+from pycocotools import mask as mask_utils
+
+#: Shape classes; the ImageNet label, COCO category id - 1 and Cityscapes
+#: train id - 1 of a shape are its index in this tuple.
+CLASSES = ('circle', 'square', 'triangle', 'star', 'cross')
+
+#: Cities of the Cityscapes copy; scenes are spread over them round-robin.
+CITIES = {'train': ('toyville', 'shapeburg'), 'val': ('gridham', )}
+
+META_FILE = 'toy_data.json'
+DATASET_DIRS = ('imagenet', 'coco', 'cityscapes')
+#: Bump when the generator changes its output, so old copies are regenerated.
+FORMAT_VERSION = 1
+
+# No chroma subsampling: the JPEG copies stay close to the lossless PNGs.
+JPEG_PARAMS = [
+    cv2.IMWRITE_JPEG_QUALITY, 95, cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+    cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444
+]
+PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 3]
+
+# Shape sizes are circumradii relative to the short side of the canvas. The
+# first shape of a scene (its label) is large; every other shape is at most
+# MAX_AREA_RATIO times its area, so the label is unambiguous.
+LABEL_RADIUS = (0.25, 0.42)
+OTHER_RADIUS = (0.08, 0.28)
+MAX_AREA_RATIO = 0.7
+SHAPE_MARGIN = 2  # free pixels kept between two shapes
+PLACEMENT_TRIES = 50
+PROGRESS_EVERY = 64
+
+
+@dataclass
+class Shape:
+    """A shape of a scene.
+
+    Attributes:
+        label (int): Index of the shape class in :data:`CLASSES`.
+        polygon (list[float]): Outline as COCO ``[x1, y1, x2, y2, ...]``.
+        mask (np.ndarray): Boolean (H, W) mask, the COCO rasterisation of
+            ``polygon``.
+        area (int): Number of pixels of ``mask``.
+        bbox (list[float]): COCO ``[x, y, w, h]`` box of ``mask``.
+    """
+    label: int
+    polygon: List[float]
+    mask: np.ndarray
+    area: int
+    bbox: List[float]
+
+
+@dataclass
+class Scene:
+    """A generated scene: a BGR uint8 image and its shapes."""
+    image: np.ndarray
+    shapes: List[Shape]
+
+    @property
+    def label(self) -> int:
+        """Class index of the largest shape, the image-level label."""
+        return max(self.shapes, key=lambda shape: shape.area).label
+
+
+def unit_polygon(label: int) -> np.ndarray:
+    """Vertices (N, 2) of a shape class with circumradius 1 around (0, 0)."""
+    name = CLASSES[label]
+    if name == 'circle':
+        angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+        return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    if name in ('square', 'triangle'):
+        num = 4 if name == 'square' else 3
+        angles = np.linspace(0, 2 * np.pi, num, endpoint=False)
+        return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    if name == 'star':
+        angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
+        radii = np.tile([1.0, 0.45], 5)
+        return np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1)
+    if name == 'cross':
+        # A plus sign whose 8 outer corners lie on the unit circle.
+        arm = 0.3
+        tip = np.sqrt(1 - arm**2)
+        quarter = np.array([[tip, -arm], [tip, arm], [arm, arm]])
+        rot90 = np.array([[0, -1], [1, 0]])
+        return np.concatenate(
+            [quarter @ np.linalg.matrix_power(rot90, k).T for k in range(4)])
+    raise ValueError(f'No outline defined for shape class {name!r}')
+
+
+def polygon_area(vertices: np.ndarray) -> float:
+    """Area of a simple polygon (shoelace formula)."""
+    x, y = vertices[:, 0], vertices[:, 1]
+    return 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+#: Area of every shape class at circumradius 1.
+UNIT_AREAS = tuple(
+    polygon_area(unit_polygon(label)) for label in range(len(CLASSES)))
+
+
+def make_shape(label: int, polygon: List[float], height: int,
+               width: int) -> Shape:
+    """Rasterise a COCO polygon the way pycocotools and mmdet do."""
+    rle = mask_utils.frPyObjects([polygon], height, width)[0]
+    return Shape(
+        label=label,
+        polygon=polygon,
+        mask=mask_utils.decode(rle).astype(bool),
+        area=int(mask_utils.area(rle)),
+        bbox=[float(v) for v in mask_utils.toBbox(rle)])
+
+
+def random_colours(rng: np.random.Generator, num: int) -> np.ndarray:
+    """``num`` random BGR colours as a float32 (num, 3) array."""
+    return rng.integers(0, 256, size=(num, 3)).astype(np.float32)
+
+
+def random_pattern(rng: np.random.Generator, height: int,
+                   width: int) -> np.ndarray:
+    """A random grey-level pattern in [0, 1] of shape (H, W).
+
+    One of: sine or hard stripes, a rotated checkerboard, a linear or radial
+    gradient, or smooth value noise.
+    """
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    kind = rng.choice(('stripes', 'checkerboard', 'gradient', 'noise'))
+    angle = rng.uniform(0, np.pi)
+    u = xx * np.cos(angle) + yy * np.sin(angle)
+    v = -xx * np.sin(angle) + yy * np.cos(angle)
+    if kind == 'stripes':
+        period = rng.uniform(4, 40)
+        wave = 0.5 + 0.5 * np.sin(2 * np.pi * u / period +
+                                  rng.uniform(0, 2 * np.pi))
+        return (wave > 0.5).astype(np.float32) if rng.random() < 0.5 else wave
+    if kind == 'checkerboard':
+        cell = rng.uniform(4, 32)
+        return ((np.floor(u / cell) + np.floor(v / cell)) % 2).astype(
+            np.float32)
+    if kind == 'gradient':
+        if rng.random() < 0.5:
+            ramp = u
+        else:
+            centre = rng.uniform((0, 0), (width, height))
+            ramp = np.hypot(xx - centre[0], yy - centre[1])
+        return (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    cell = rng.uniform(4, 32)
+    grid = rng.random((int(height / cell) + 2, int(width / cell) + 2))
+    noise = cv2.resize(
+        grid.astype(np.float32), (width, height),
+        interpolation=cv2.INTER_CUBIC)
+    return np.clip(noise, 0, 1)
+
+
+def random_background(rng: np.random.Generator, height: int,
+                      width: int) -> np.ndarray:
+    """A textured BGR background, float32 (H, W, 3) in [0, 255].
+
+    One to three two-colour patterns blended on top of each other, plus
+    pixel noise.
+    """
+    image = None
+    for _ in range(rng.integers(1, 4)):
+        low, high = random_colours(rng, 2)
+        pattern = random_pattern(rng, height, width)[..., None]
+        layer = low + (high - low) * pattern
+        if image is None:
+            image = layer
+        else:
+            alpha = rng.uniform(0.25, 0.6)
+            image = (1 - alpha) * image + alpha * layer
+    image += rng.normal(0, rng.uniform(0, 10), size=image.shape)
+    return np.clip(image, 0, 255)
+
+
+def place_shape(rng: np.random.Generator, label: int, radius: float,
+                height: int, width: int) -> Shape:
+    """A shape of class ``label`` at a random position and rotation that
+    fits inside the canvas with a margin."""
+    angle = rng.uniform(0, 2 * np.pi)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)],
+                         [np.sin(angle), np.cos(angle)]])
+    low = radius + SHAPE_MARGIN
+    centre = rng.uniform((low, low), (width - low, height - low))
+    vertices = unit_polygon(label) @ rotation.T * radius + centre
+    polygon = [float(v) for v in np.round(vertices, 2).ravel()]
+    return make_shape(label, polygon, height, width)
+
+
+def place_shapes(rng: np.random.Generator, label: int, num_shapes: int,
+                 height: int, width: int) -> List[Shape]:
+    """Non-overlapping shapes; the first, of class ``label``, is the largest.
+
+    Shapes are placed by rejection sampling; a shape that finds no free
+    place in ``PLACEMENT_TRIES`` tries is left out.
+    """
+    short_side = min(height, width)
+    first = place_shape(rng, label,
+                        rng.uniform(*LABEL_RADIUS) * short_side, height, width)
+    kernel = np.ones((2 * SHAPE_MARGIN + 1, ) * 2, np.uint8)
+    occupied = cv2.dilate(first.mask.astype(np.uint8), kernel)
+    shapes = [first]
+    for _ in range(num_shapes - 1):
+        other = int(rng.integers(len(CLASSES)))
+        max_area = MAX_AREA_RATIO * first.area
+        max_radius = min(OTHER_RADIUS[1] * short_side,
+                         np.sqrt(max_area / UNIT_AREAS[other]))
+        min_radius = min(OTHER_RADIUS[0] * short_side, max_radius)
+        for _ in range(PLACEMENT_TRIES):
+            shape = place_shape(rng, other,
+                                rng.uniform(min_radius,
+                                            max_radius), height, width)
+            if shape.area <= max_area and not occupied[shape.mask].any():
+                occupied |= cv2.dilate(shape.mask.astype(np.uint8), kernel)
+                shapes.append(shape)
+                break
+    return shapes
+
+
+def generate_scene(rng: np.random.Generator, label: int,
+                   num_shapes: Tuple[int, int], size: Tuple[int,
+                                                            int]) -> Scene:
+    """Generate one scene whose largest shape is of class ``label``.
+
+    Args:
+        rng: Random generator of this scene.
+        label: Class index of the largest shape.
+        num_shapes: Inclusive range of the number of shapes.
+        size: Canvas (width, height).
+    """
+    width, height = size
+    image = random_background(rng, height, width)
+    count = int(rng.integers(num_shapes[0], num_shapes[1] + 1))
+    shapes = place_shapes(rng, label, count, height, width)
+    for shape in shapes:
+        # Of a few random colours, paint the one that stands out most from
+        # the background it covers.
+        candidates = random_colours(rng, 4)
+        background = image[shape.mask].mean(axis=0)
+        distances = np.linalg.norm(candidates - background, axis=1)
+        image[shape.mask] = candidates[np.argmax(distances)]
+    return Scene(image=np.round(image).astype(np.uint8), shapes=shapes)
+
+
+class ToyDataWriter:
+    """Writes scenes in the ImageNet, COCO and Cityscapes layouts.
+
+    Args:
+        out_dir: Folder that receives ``imagenet``, ``coco`` and
+            ``cityscapes``.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.imagenet = out_dir / 'imagenet'
+        self.coco = out_dir / 'coco'
+        self.cityscapes = out_dir / 'cityscapes'
+        self.meta_lines: Dict[str, List[str]] = {}
+        self.coco_json: Dict[str, dict] = {}
+        self.train_id_to_label_id = np.array(
+            [trainId2label[t].id for t in range(len(CLASSES) + 1)], np.uint8)
+
+    def add(self, split: str, index: int, scene: Scene) -> None:
+        """Write the files of scene ``index`` of ``split``."""
+        name = f'{split}_{index:06d}'
+        jpeg = cv2.imencode('.jpg', scene.image, JPEG_PARAMS)[1].tobytes()
+        self._add_imagenet(split, name, jpeg, scene.label)
+        self._add_coco(split, index, name, jpeg, scene)
+        self._add_cityscapes(split, index, scene)
+
+    def _add_imagenet(self, split: str, name: str, jpeg: bytes,
+                      label: int) -> None:
+        rel_path = f'{CLASSES[label]}/{name}.JPEG'
+        write_bytes(self.imagenet / split / rel_path, jpeg)
+        self.meta_lines.setdefault(split, []).append(f'{rel_path} {label}')
+
+    def _add_coco(self, split: str, index: int, name: str, jpeg: bytes,
+                  scene: Scene) -> None:
+        file_name = f'{name}.jpg'
+        write_bytes(self.coco / f'{split}2017' / file_name, jpeg)
+        height, width = scene.image.shape[:2]
+        coco = self.coco_json.setdefault(split, new_coco_dict())
+        image_id = index + 1
+        coco['images'].append(
+            dict(id=image_id, file_name=file_name, width=width, height=height))
+        for shape in scene.shapes:
+            coco['annotations'].append(
+                dict(
+                    id=len(coco['annotations']) + 1,
+                    image_id=image_id,
+                    category_id=shape.label + 1,
+                    bbox=shape.bbox,
+                    area=float(shape.area),
+                    iscrowd=0,
+                    segmentation=[shape.polygon]))
+
+    def _add_cityscapes(self, split: str, index: int, scene: Scene) -> None:
+        city = CITIES[split][index % len(CITIES[split])]
+        stem = f'{city}_{0:06d}_{index:06d}'
+        train_ids = np.zeros(scene.image.shape[:2], np.uint8)
+        for shape in scene.shapes:
+            train_ids[shape.mask] = shape.label + 1
+        label_ids = self.train_id_to_label_id[train_ids]
+        # Cityscapes instance ids: label id * 1000 + the instance's index
+        # among the shapes of its class; background keeps its label id.
+        instance_ids = label_ids.astype(np.uint16)
+        per_class = [0] * len(CLASSES)
+        for shape in scene.shapes:
+            label_id = int(self.train_id_to_label_id[shape.label + 1])
+            instance_ids[shape.mask] = label_id * 1000 + per_class[shape.label]
+            per_class[shape.label] += 1
+        write_png(
+            self.cityscapes / 'leftImg8bit' / split / city /
+            f'{stem}_leftImg8bit.png', scene.image)
+        gt_dir = self.cityscapes / 'gtFine' / split / city
+        write_png(gt_dir / f'{stem}_gtFine_labelTrainIds.png', train_ids)
+        write_png(gt_dir / f'{stem}_gtFine_labelIds.png', label_ids)
+        write_png(gt_dir / f'{stem}_gtFine_instanceIds.png', instance_ids)
+
+    def finish(self) -> None:
+        """Write the ImageNet meta files and the COCO annotation files."""
+        meta_dir = self.imagenet / 'meta'
+        meta_dir.mkdir(parents=True, exist_ok=True)
+        (meta_dir / 'classes.txt').write_text('\n'.join(CLASSES) + '\n')
+        for split, lines in self.meta_lines.items():
+            (meta_dir / f'{split}.txt').write_text('\n'.join(lines) + '\n')
+        ann_dir = self.coco / 'annotations'
+        ann_dir.mkdir(parents=True, exist_ok=True)
+        for split, coco in self.coco_json.items():
+            with open(ann_dir / f'instances_{split}2017.json', 'w') as f:
+                json.dump(coco, f)
+
+
+def new_coco_dict() -> dict:
+    """An empty COCO instance annotation dict with the shape categories."""
+    return dict(
+        info=dict(description='mst_mm synthetic toy shapes'),
+        licenses=[],
+        images=[],
+        annotations=[],
+        categories=[
+            dict(id=label + 1, name=name, supercategory='shape')
+            for label, name in enumerate(CLASSES)
+        ])
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path``, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def write_png(path: Path, array: np.ndarray) -> None:
+    """Write an image array as PNG, creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), array, PNG_PARAMS):
+        raise OSError(f'Could not write {path}')
+
+
+def check_params(num_train: int, num_val: int, size: Sequence[int],
+                 num_shapes: Sequence[int]) -> None:
+    """Raise ``ValueError`` on parameters the generator cannot honour."""
+    if num_train < 1 or num_val < 1:
+        raise ValueError('num_train and num_val must be at least 1, got '
+                         f'{num_train} and {num_val}')
+    if len(size) != 2 or min(size) < 32:
+        raise ValueError(f'size must be (width, height), each at least 32 '
+                         f'pixels, got {tuple(size)}')
+    if len(num_shapes) != 2 or not 1 <= num_shapes[0] <= num_shapes[1]:
+        raise ValueError('num_shapes must be (min, max) with '
+                         f'1 <= min <= max, got {tuple(num_shapes)}')
+
+
+def prepare_out_dir(out_dir: Path, meta: dict, force: bool) -> bool:
+    """Check ``out_dir`` and clear stale toy data from it.
+
+    Returns:
+        bool: True if ``out_dir`` already holds the toy data of ``meta``.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NotADirectoryError(
+            f'Output folder {out_dir} exists and is not a folder')
+    meta_path = out_dir / META_FILE
+    present = [out_dir / d for d in DATASET_DIRS if (out_dir / d).exists()]
+    if not meta_path.is_file():
+        if present:
+            raise FileExistsError(
+                f'{present[0]} exists but {meta_path} does not, so it is not '
+                'toy data written by this tool; refusing to overwrite it. '
+                'Remove it or choose another output folder.')
+        return False
+    try:
+        up_to_date = json.loads(meta_path.read_text()) == meta
+    except json.JSONDecodeError:
+        up_to_date = False
+    if up_to_date and not force and len(present) == len(DATASET_DIRS):
+        return True
+    meta_path.unlink()
+    for path in present:
+        shutil.rmtree(path)
+    return False
+
+
+def make_toy_data(out_dir: Union[str, Path],
+                  seed: int = 0,
+                  num_train: int = 256,
+                  num_val: int = 64,
+                  size: Tuple[int, int] = (256, 128),
+                  num_shapes: Tuple[int, int] = (2, 5),
+                  force: bool = False) -> Dict[str, object]:
+    """Write the toy data set to ``out_dir`` (or reuse an up-to-date copy).
+
+    The output is reused when ``out_dir/toy_data.json`` records the same
+    parameters. Toy data written with other parameters is replaced.
+
+    Args:
+        out_dir: Output folder.
+        seed: Random seed; the same seed gives byte-identical files.
+        num_train: Number of training scenes.
+        num_val: Number of validation scenes.
+        size: Canvas (width, height) of every image.
+        num_shapes: Inclusive (min, max) number of shapes per scene.
+        force: Regenerate even if an up-to-date copy exists.
+
+    Returns:
+        dict: ``imagenet``, ``coco`` and ``cityscapes``: the dataset roots
+        (str); ``classes``: the shape classes.
+    """
+    check_params(num_train, num_val, size, num_shapes)
+    out_dir = Path(out_dir)
+    meta = dict(
+        version=FORMAT_VERSION,
+        seed=seed,
+        num_train=num_train,
+        num_val=num_val,
+        size=list(size),
+        num_shapes=list(num_shapes),
+        classes=list(CLASSES))
+    result = {name: str(out_dir / name) for name in DATASET_DIRS}
+    result['classes'] = CLASSES
+    if prepare_out_dir(out_dir, meta, force):
+        print(f'Reusing up-to-date toy data in {out_dir}')
+        return result
+
+    start = time.perf_counter()
+    writer = ToyDataWriter(out_dir)
+    splits = (('train', num_train), ('val', num_val))
+    for split_index, (split, num) in enumerate(splits):
+        for index in range(num):
+            # One generator per scene: a scene does not depend on the
+            # number of scenes, and labels cycle so every class has images.
+            rng = np.random.default_rng((seed, split_index, index))
+            scene = generate_scene(rng, index % len(CLASSES), num_shapes, size)
+            writer.add(split, index, scene)
+            if (index + 1) % PROGRESS_EVERY == 0 or index + 1 == num:
+                print(f'[{split}] {index + 1}/{num} scenes')
+    writer.finish()
+    (out_dir /
+     META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + '\n')
+
+    print(f'Toy data written to {out_dir} in '
+          f'{time.perf_counter() - start:.1f} s '
+          f'({num_train} train / {num_val} val scenes, {size[0]}x{size[1]})')
+    for name in DATASET_DIRS:
+        print(f'  {name + ":":12s}{result[name]}')
+    print(f'  {"classes:":12s}{", ".join(CLASSES)}')
+    return result
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description='Write the deterministic synthetic "toy shapes" data of '
+        'the miniature benchmark: scenes of non-overlapping '
+        f'shapes ({", ".join(CLASSES)}) in random solid colours over '
+        'textured backgrounds, the same scenes in three dataset formats.',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""written files:
+  OUT_DIR/imagenet/{train,val}/<class>/<split>_<index>.JPEG
+  OUT_DIR/imagenet/meta/{train,val}.txt   lines "<class>/<file> <label>"
+  OUT_DIR/imagenet/meta/classes.txt       one class name per line
+      image label = class of the largest shape (mmpretrain CustomDataset)
+  OUT_DIR/coco/{train2017,val2017}/<split>_<index>.jpg
+  OUT_DIR/coco/annotations/instances_{train2017,val2017}.json
+      COCO instances, polygon masks, category ids from 1 (mmdet CocoDataset)
+  OUT_DIR/cityscapes/leftImg8bit/{train,val}/<city>/*_leftImg8bit.png
+  OUT_DIR/cityscapes/gtFine/{train,val}/<city>/*_gtFine_labelTrainIds.png
+      train ids: 0 background, k + 1 shape class k (mmseg CityscapesDataset)
+  OUT_DIR/cityscapes/gtFine/{train,val}/<city>/*_gtFine_labelIds.png
+  OUT_DIR/cityscapes/gtFine/{train,val}/<city>/*_gtFine_instanceIds.png
+      Cityscapes label ids of those train ids, and label id * 1000 +
+      instance index for shapes (cityscapesscripts evaluation)
+  OUT_DIR/toy_data.json
+      the parameters; a rerun with the same ones reuses the data""")
+    parser.add_argument('out_dir', help='output folder')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='random seed (default: 0)')
+    parser.add_argument(
+        '--num-train',
+        type=int,
+        default=256,
+        help='number of training scenes (default: 256)')
+    parser.add_argument(
+        '--num-val',
+        type=int,
+        default=64,
+        help='number of validation scenes (default: 64)')
+    parser.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(256, 128),
+        metavar=('W', 'H'),
+        help='image width and height (default: 256 128)')
+    parser.add_argument(
+        '--num-shapes',
+        type=int,
+        nargs=2,
+        default=(2, 5),
+        metavar=('MIN', 'MAX'),
+        help='inclusive range of shapes per scene (default: 2 5)')
+    parser.add_argument(
+        '--force',
+        action='store_true',
+        help='regenerate even if OUT_DIR holds up-to-date toy data')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Command-line entry point."""
+    args = parse_args(argv)
+    try:
+        make_toy_data(
+            args.out_dir,
+            seed=args.seed,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            size=tuple(args.size),
+            num_shapes=tuple(args.num_shapes),
+            force=args.force)
+    except (ValueError, FileExistsError, NotADirectoryError) as err:
+        raise SystemExit(f'error: {err}')
+
+
+if __name__ == '__main__':
+    main()

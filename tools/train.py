@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""Train a model from an MMEngine config: MST pre-training, or a transfer task.
+
+Examples:
+    python tools/train.py configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py
+    python tools/train.py CONFIG --work-dir work_dirs/run --resume   # newest checkpoint
+    python tools/train.py CONFIG --amp --cfg-options train_dataloader.batch_size=32
+    torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='the config file to train with')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', type=str, const='auto',
+                        help='resume from CHECKPOINT, or, with no value, from the newest '
+                        'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help="scale the learning rate by the real batch size over the "
+                        "config's auto_scale_lr.base_batch_size")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys, e.g. model.restore_weight=0.5')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                        help='how the processes were started')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args) -> Config:
+    if not osp.isfile(args.config):
+        raise SystemExit(f'Config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+            print('AMP is already on in this config.')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        cfg.setdefault('auto_scale_lr', {})['enable'] = True
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = build_config(args)
+    if args.launcher != 'none':
+        # Initialise the process group ourselves so that CPU nodes work (gloo).
+        from mst_mm.utils import init_distributed, setup_cpu_ddp
+        init_distributed(args.launcher)
+        setup_cpu_ddp(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()

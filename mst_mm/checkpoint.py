@@ -6,20 +6,35 @@ and the numpy arrays and scalars inside it), so ``--resume`` fails out of the bo
 Instead of switching weights-only loading off (a checkpoint is a pickle; weights-only
 is what keeps a downloaded one from running code), exactly those classes are
 allow-listed.
+
+mmengine also pickles, inside every ``HistoryBuffer``, its class-level table of
+statistics functions as ``getattr(HistoryBuffer, 'mean')`` and so on. Allowing
+``getattr`` would let a pickle reach any attribute of an allowed object, so instead
+the buffers that this package's runs write leave that table out: it is class state,
+registered again when mmengine is imported.
 """
+import importlib
+
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
 
 
 def _numpy_checkpoint_globals() -> list:
-    """numpy's array and scalar reconstruction and the dtype classes used by mmengine."""
-    multiarray = getattr(np, '_core', np.core).multiarray
-    dtypes = [type(np.dtype(name)) for name in
-              ('float64', 'float32', 'int64', 'int32', 'bool')]
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtypes]
+    """numpy's array and scalar reconstruction, as found in a real resume."""
+    multiarray = importlib.import_module(
+        'numpy.core.multiarray' if np.__version__ < '2' else 'numpy._core.multiarray')
+    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
+
+
+def _history_buffer_state(buffer: HistoryBuffer) -> dict:
+    """A HistoryBuffer's own data, without the class's statistics functions."""
+    state = buffer.__dict__.copy()
+    state.pop('statistics_methods', None)
+    return state
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Allow-list the classes an mmengine checkpoint needs for weights-only loading."""
+    """Make mmengine checkpoints load with ``weights_only=True``."""
+    HistoryBuffer.__getstate__ = _history_buffer_state
     torch.serialization.add_safe_globals([HistoryBuffer, *_numpy_checkpoint_globals()])

@@ -12,7 +12,7 @@ import pytest
 from cityscapesscripts.helpers.labels import trainId2label
 from mmdet.datasets import CocoDataset
 from mmpretrain.datasets import CustomDataset
-from mmseg.datasets import CityscapesDataset
+from mmseg.datasets import BaseSegDataset, CityscapesDataset
 from pycocotools.coco import COCO
 
 SCRIPT = (
@@ -282,6 +282,14 @@ def test_cityscapes_copy_has_two_train_cities_and_one_val_city(toy):
             assert len(folders) == cities
 
 
+def image_labels(dataset: CustomDataset) -> Dict[str, int]:
+    """The label of every image of an mmpretrain dataset, by path."""
+    return {
+        info['img_path']: info['gt_label']
+        for info in map(dataset.get_data_info, range(len(dataset)))
+    }
+
+
 def test_mmpretrain_custom_dataset_reads_folders_and_ann_file(toy):
     root = str(toy / 'imagenet')
     for split, num in SPLITS.items():
@@ -291,16 +299,27 @@ def test_mmpretrain_custom_dataset_reads_folders_and_ann_file(toy):
             data_prefix=split,
             ann_file=f'meta/{split}.txt',
             metainfo=dict(classes=f'{root}/meta/classes.txt'))
-        assert len(scanned) == len(listed) == num
         assert tuple(scanned.CLASSES) == tuple(listed.CLASSES) == CLASSES
-        samples = {
-            info['img_path']: info['gt_label']
-            for info in scanned.load_data_list()
-        }
-        for info in listed.load_data_list():
-            label = samples[info['img_path']]
-            assert label == info['gt_label']
-            assert Path(info['img_path']).parent.name == CLASSES[label]
+        labels = image_labels(listed)
+        assert image_labels(scanned) == labels
+        assert len(labels) == num
+        for path, label in labels.items():
+            assert Path(path).parent.name == CLASSES[label]
+
+
+def test_mmpretrain_folder_scan_sees_every_class_of_a_tiny_split(tmp_path):
+    root = toy_data.make_toy_data(tmp_path,
+                                  **dict(PARAMS, num_train=2,
+                                         num_val=1))['imagenet']
+    for split in SPLITS:
+        scanned = CustomDataset(data_root=root, data_prefix=split)
+        listed = CustomDataset(
+            data_root=root,
+            data_prefix=split,
+            ann_file=f'meta/{split}.txt',
+            metainfo=dict(classes=CLASSES))
+        assert tuple(scanned.CLASSES) == CLASSES
+        assert image_labels(scanned) == image_labels(listed)
 
 
 def test_mmdet_coco_dataset_finds_all_images(toy):
@@ -322,22 +341,45 @@ def test_mmdet_coco_dataset_finds_all_images(toy):
                 assert len(instance['mask'][0]) >= 6
 
 
+def check_cityscapes_pairs(dataset: BaseSegDataset, num: int) -> None:
+    """Check that an mmseg dataset pairs each image with its train ids."""
+    assert len(dataset) == num
+    for index in range(num):
+        info = dataset.get_data_info(index)
+        assert info['seg_map_path'] == info['img_path'].replace(
+            'leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png',
+                                                '_gtFine_labelTrainIds.png')
+        assert Path(info['img_path']).is_file()
+        assert Path(info['seg_map_path']).is_file()
+
+
 def test_mmseg_cityscapes_dataset_finds_all_pairs(toy):
-    metainfo = dict(
-        classes=('background', ) + CLASSES,
-        palette=[[40 * i, 255 - 40 * i, 120] for i in range(len(CLASSES) + 1)])
     for split, num in SPLITS.items():
         dataset = CityscapesDataset(
             data_root=str(toy / 'cityscapes'),
             data_prefix=dict(
                 img_path=f'leftImg8bit/{split}',
                 seg_map_path=f'gtFine/{split}'),
-            metainfo=metainfo,
             pipeline=[])
-        assert len(dataset) == num
-        assert dataset.metainfo['classes'] == metainfo['classes']
-        for index in range(num):
-            info = dataset.get_data_info(index)
-            assert Path(info['img_path']).is_file()
-            assert info['seg_map_path'].endswith('_gtFine_labelTrainIds.png')
-            assert Path(info['seg_map_path']).is_file()
+        check_cityscapes_pairs(dataset, num)
+
+
+def test_mmseg_cityscapes_dataset_with_the_shape_classes_finds_all_pairs(toy):
+    # CityscapesDataset refuses classes that are not Cityscapes classes in
+    # its metainfo argument; a subclass declares them in METAINFO instead.
+    class ToyCityscapesDataset(CityscapesDataset):
+        METAINFO = dict(
+            classes=('background', ) + CLASSES,
+            palette=[[40 * i, 255 - 40 * i, 120]
+                     for i in range(len(CLASSES) + 1)])
+
+    for split, num in SPLITS.items():
+        dataset = ToyCityscapesDataset(
+            data_root=str(toy / 'cityscapes'),
+            data_prefix=dict(
+                img_path=f'leftImg8bit/{split}',
+                seg_map_path=f'gtFine/{split}'),
+            pipeline=[])
+        assert dataset.metainfo['classes'] == ('background', ) + CLASSES
+        assert dataset.label_map is None
+        check_cityscapes_pairs(dataset, num)

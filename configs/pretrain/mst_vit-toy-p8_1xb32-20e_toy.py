@@ -10,7 +10,7 @@ warmup_epochs = 2
 
 model = dict(
     backbone=dict(
-        arch=dict(embed_dims=embed_dims, num_layers=4, num_heads=3,
+        arch=dict(_delete_=True, embed_dims=embed_dims, num_layers=4, num_heads=3,
                   feedforward_channels=4 * embed_dims),
         img_size=64,
         patch_size=8,

@@ -33,8 +33,9 @@ from cityscapesscripts.helpers.labels import trainId2label
 from pycocotools import mask as mask_utils
 
 #: Shape classes; the ImageNet label, COCO category id - 1 and Cityscapes
-#: train id - 1 of a shape are its index in this tuple.
-CLASSES = ('circle', 'square', 'triangle', 'star', 'cross')
+#: train id - 1 of a shape are its index in this tuple. Sorted, because
+#: mmpretrain's folder scan numbers the class folders in sorted order.
+CLASSES = ('circle', 'cross', 'square', 'star', 'triangle')
 
 #: Cities of the Cityscapes copy; scenes are spread over them round-robin.
 CITIES = {'train': ('toyville', 'shapeburg'), 'val': ('gridham', )}
@@ -353,6 +354,9 @@ class ToyDataWriter:
         (meta_dir / 'classes.txt').write_text('\n'.join(CLASSES) + '\n')
         for split, lines in self.meta_lines.items():
             (meta_dir / f'{split}.txt').write_text('\n'.join(lines) + '\n')
+            # A folder scan finds every class, even one without images.
+            for name in CLASSES:
+                (self.imagenet / split / name).mkdir(exist_ok=True)
         ann_dir = self.coco / 'annotations'
         ann_dir.mkdir(parents=True, exist_ok=True)
         for split, coco in self.coco_json.items():

@@ -1,0 +1,69 @@
+"""A real toy pre-training through tools/train.py: checkpoints, then --resume."""
+import glob
+import importlib.util
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import mst_mm  # noqa: F401  (allow-lists what mmengine checkpoints hold)
+
+from conftest import PRETRAIN_CONFIGS, ROOT
+
+TOY = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
+
+
+def load_tool(relative_path):
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(relative_path))[0], osp.join(ROOT, relative_path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def toy_imagenet(tmp_path_factory):
+    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
+    paths = make_toy_data(str(tmp_path_factory.mktemp('toy')), seed=0, num_train=24,
+                          num_val=8, size=(128, 64))
+    return paths['imagenet']
+
+
+def train(work_dir, data_root, max_epochs, *extra):
+    cmd = [sys.executable, osp.join(ROOT, 'tools/train.py'), TOY, '--work-dir', work_dir,
+           '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
+           'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+           f'train_cfg.max_epochs={max_epochs}', 'default_hooks.checkpoint.interval=1',
+           'default_hooks.logger.interval=1', *extra]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_toy_pretraining_checkpoints_and_resumes(tmp_path, toy_imagenet):
+    work_dir = str(tmp_path / 'run')
+    log = train(work_dir, toy_imagenet, 1)
+    assert 'loss_dino' in log and 'loss_restore' in log
+    first = osp.join(work_dir, 'epoch_1.pth')
+    checkpoint = torch.load(first, map_location='cpu')  # weights-only, torch's default
+    assert checkpoint['meta']['epoch'] == 1 and checkpoint['meta']['iter'] == 3
+    assert int(checkpoint['state_dict']['teacher.steps']) == 3
+
+    log = train(work_dir, toy_imagenet, 2, '--resume')
+    assert 'resumed epoch: 1, iter: 3' in log.replace('Resumed', 'resumed')
+    resumed = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
+    assert resumed['meta']['iter'] == 6
+    assert int(resumed['state_dict']['teacher.steps']) == 6
+    assert not torch.equal(resumed['state_dict']['dino_loss.center'],
+                           checkpoint['state_dict']['dino_loss.center'])
+
+
+def test_resume_from_a_missing_checkpoint_is_refused(tmp_path, toy_imagenet):
+    cmd = [sys.executable, osp.join(ROOT, 'tools/train.py'), TOY, '--work-dir',
+           str(tmp_path), '--resume', str(tmp_path / 'nope.pth')]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode != 0
+    assert 'checkpoint not found' in result.stderr and 'nope.pth' in result.stderr
+    assert not glob.glob(str(tmp_path / '*.pth'))

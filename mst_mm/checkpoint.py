@@ -24,7 +24,9 @@ def _numpy_checkpoint_globals() -> list:
     """numpy's array and scalar reconstruction, as found in a real resume."""
     multiarray = importlib.import_module(
         'numpy.core.multiarray' if np.__version__ < '2' else 'numpy._core.multiarray')
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
+    # The histories are float64 arrays and int64 counts.
+    dtypes = [type(np.dtype('float64')), type(np.dtype('int64'))]
+    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *dtypes]
 
 
 def _history_buffer_state(buffer: HistoryBuffer) -> dict:

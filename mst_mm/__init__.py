@@ -8,6 +8,6 @@ from .checkpoint import allow_mmengine_checkpoints
 
 allow_mmengine_checkpoints()
 
-from . import engine, models  # noqa: E402,F401  (registers the modules)
+from . import datasets, engine, models  # noqa: E402,F401  (registers the modules)
 
 __version__ = '0.1.0'

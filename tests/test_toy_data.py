@@ -1,4 +1,5 @@
 """Specification of ``tools/dataset_converters/make_toy_data.py``."""
+import copy
 import importlib.util
 import json
 from collections import Counter
@@ -6,6 +7,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Dict
 
+import cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling as CSEval
 import cv2
 import numpy as np
 import pytest
@@ -182,8 +184,8 @@ def test_all_formats_hold_the_same_scenes(toy, coco):
                            '_leftImg8bit.png')
             decoded = cv2.imdecode(
                 np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-            assert png.shape == decoded.shape == (img['height'], img['width'],
-                                                  3)
+            shape = (img['height'], img['width'], 3)
+            assert png.shape == decoded.shape == shape
             # JPEG is lossy: the copies agree up to compression noise.
             assert np.abs(png.astype(int) - decoded).mean() < 4
 
@@ -223,17 +225,14 @@ def test_scenes_hold_several_non_overlapping_shapes(coco):
 
 def test_coco_masks_match_areas_boxes_and_cityscapes_maps(toy, coco):
     for split, api in coco.items():
-        assert [c['name']
-                for c in api.loadCats(api.getCatIds())] == list(CLASSES)
+        categories = api.loadCats(api.getCatIds())
+        assert [cat['name'] for cat in categories] == list(CLASSES)
         for img in api.dataset['images']:
-            stem = (
-                toy / 'cityscapes/gtFine' / cityscapes_stem(split, img['id']))
-            train_ids = read_png(Path(f'{stem}_gtFine_labelTrainIds.png'))
-            instance_ids = read_png(Path(f'{stem}_gtFine_instanceIds.png'))
-            image = read_png(
-                Path(
-                    str(stem).replace('gtFine', 'leftImg8bit') +
-                    '_leftImg8bit.png'))
+            stem = cityscapes_stem(split, img['id'])
+            train_ids = read_png(toy / 'cityscapes/gtFine' /
+                                 f'{stem}_gtFine_labelTrainIds.png')
+            image = read_png(toy / 'cityscapes/leftImg8bit' /
+                             f'{stem}_leftImg8bit.png')
             class_cover = np.zeros_like(train_ids)
             for ann in api.loadAnns(api.getAnnIds(imgIds=img['id'])):
                 mask = api.annToMask(ann).astype(bool)
@@ -248,9 +247,6 @@ def test_coco_masks_match_areas_boxes_and_cityscapes_maps(toy, coco):
                 ]
                 # The polygon is exactly the painted, labelled region.
                 assert (train_ids[mask] == ann['category_id']).all()
-                instance = np.unique(instance_ids[mask])
-                assert len(instance) == 1 and instance[0] >= 1000
-                assert ((instance_ids == instance[0]) == mask).all()
                 assert len(np.unique(image[mask], axis=0)) == 1
                 class_cover[mask] = ann['category_id']
             assert (class_cover == train_ids).all()
@@ -270,9 +266,33 @@ def test_label_ids_are_the_cityscapes_ids_of_the_train_ids(toy):
         assert set(np.unique(train_ids)) <= set(range(len(CLASSES) + 1))
         expected = np.vectorize(lambda t: trainId2label[t].id)(train_ids)
         assert (label_ids == expected).all()
-        instance_labels = np.where(instance_ids >= 1000, instance_ids // 1000,
-                                   instance_ids)
-        assert (instance_labels == label_ids).all()
+        # Like Cityscapes for classes without instances.
+        assert instance_ids.dtype == np.uint16
+        assert (instance_ids == label_ids).all()
+    assert not any(trainId2label[t].hasInstances
+                   for t in range(len(CLASSES) + 1))
+
+
+def test_cityscapesscripts_evaluation_scores_the_label_ids(toy):
+    ground_truth = sorted(
+        str(p) for p in (toy / 'cityscapes/gtFine').rglob('*_labelIds.png'))
+    # The settings of mmseg's CityscapesMetric; it reads instanceIds too.
+    args = copy.copy(CSEval.args)
+    args.evalInstLevelScore = True
+    args.evalPixelAccuracy = True
+    args.JSONOutput = False
+    args.quiet = True
+    results = CSEval.evaluateImgLists(ground_truth, ground_truth, args)
+    scores = {
+        name: score
+        for name, score in results['classScores'].items()
+        if not np.isnan(score)
+    }
+    assert scores == {
+        trainId2label[t].name: 1.0
+        for t in range(len(CLASSES) + 1)
+    }
+    assert results['averageScoreClasses'] == 1.0
 
 
 def test_cityscapes_copy_has_two_train_cities_and_one_val_city(toy):
@@ -308,9 +328,8 @@ def test_mmpretrain_custom_dataset_reads_folders_and_ann_file(toy):
 
 
 def test_mmpretrain_folder_scan_sees_every_class_of_a_tiny_split(tmp_path):
-    root = toy_data.make_toy_data(tmp_path,
-                                  **dict(PARAMS, num_train=2,
-                                         num_val=1))['imagenet']
+    params = dict(PARAMS, num_train=2, num_val=1)
+    root = toy_data.make_toy_data(tmp_path, **params)['imagenet']
     for split in SPLITS:
         scanned = CustomDataset(data_root=root, data_prefix=split)
         listed = CustomDataset(
@@ -341,16 +360,19 @@ def test_mmdet_coco_dataset_finds_all_images(toy):
                 assert len(instance['mask'][0]) >= 6
 
 
-def check_cityscapes_pairs(dataset: BaseSegDataset, num: int) -> None:
+def check_cityscapes_pairs(dataset: BaseSegDataset, root: Path, split: str,
+                           num: int) -> None:
     """Check that an mmseg dataset pairs each image with its train ids."""
     assert len(dataset) == num
     for index in range(num):
         info = dataset.get_data_info(index)
-        assert info['seg_map_path'] == info['img_path'].replace(
-            'leftImg8bit', 'gtFine', 1).replace('_leftImg8bit.png',
-                                                '_gtFine_labelTrainIds.png')
-        assert Path(info['img_path']).is_file()
-        assert Path(info['seg_map_path']).is_file()
+        image = Path(info['img_path'])
+        seg_map = Path(info['seg_map_path'])
+        assert image.is_file() and seg_map.is_file()
+        assert image.relative_to(root / 'leftImg8bit' / split).parent == (
+            seg_map.relative_to(root / 'gtFine' / split).parent)
+        assert seg_map.name == image.name.replace('leftImg8bit.png',
+                                                  'gtFine_labelTrainIds.png')
 
 
 def test_mmseg_cityscapes_dataset_finds_all_pairs(toy):
@@ -361,7 +383,7 @@ def test_mmseg_cityscapes_dataset_finds_all_pairs(toy):
                 img_path=f'leftImg8bit/{split}',
                 seg_map_path=f'gtFine/{split}'),
             pipeline=[])
-        check_cityscapes_pairs(dataset, num)
+        check_cityscapes_pairs(dataset, toy / 'cityscapes', split, num)
 
 
 def test_mmseg_cityscapes_dataset_with_the_shape_classes_finds_all_pairs(toy):
@@ -382,4 +404,4 @@ def test_mmseg_cityscapes_dataset_with_the_shape_classes_finds_all_pairs(toy):
             pipeline=[])
         assert dataset.metainfo['classes'] == ('background', ) + CLASSES
         assert dataset.label_map is None
-        check_cityscapes_pairs(dataset, num)
+        check_cityscapes_pairs(dataset, toy / 'cityscapes', split, num)

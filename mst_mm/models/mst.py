@@ -26,7 +26,7 @@ from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
-from .vit_utils import capture_last_block_input, cls_attention, masked_patch_embedding
+from .vit_utils import capture_last_block_qkv, cls_attention, masked_patch_embedding
 
 
 @MODELS.register_module()
@@ -153,9 +153,9 @@ class MST(BaseSelfSupervisor):
         backbone, head = self.teacher.module['backbone'], self.teacher.module['head']
         if self.mask_generator is None:
             return head(backbone(global_crops)[-1][:, 0]), None
-        with capture_last_block_input(backbone) as last_block_inputs:
+        with capture_last_block_qkv(backbone) as qkv:
             tokens = backbone(global_crops)[-1]
-        attention = cls_attention(backbone.layers[-1], last_block_inputs[0],
+        attention = cls_attention(qkv[0], backbone.layers[-1].attn.num_heads,
                                   backbone.num_extra_tokens)
         return head(tokens[:, 0]), attention
 

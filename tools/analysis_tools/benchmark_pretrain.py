@@ -24,8 +24,11 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
 
 from mmpretrain.registry import MODELS, TRANSFORMS
+
+import mst_mm  # noqa: F401  (registers MST's modules)
 
 PHASES = ('teacher_forward', 'masking', 'student_forward', 'decoder', 'backward',
           'optimizer_step')
@@ -209,6 +212,7 @@ def benchmark_pipeline(config: str, num_images: int) -> Dict[str, float]:
 
 def main():
     args = parse_args()
+    init_default_scope('mmpretrain')
     rows = {}
     for config in args.configs:
         print(f'benchmarking {config}')

@@ -97,12 +97,10 @@ class Scene:
 def unit_polygon(label: int) -> np.ndarray:
     """Vertices (N, 2) of a shape class with circumradius 1 around (0, 0)."""
     name = CLASSES[label]
-    if name == 'circle':
-        angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-        return np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    if name in ('square', 'triangle'):
-        num = 4 if name == 'square' else 3
-        angles = np.linspace(0, 2 * np.pi, num, endpoint=False)
+    regular_vertices = dict(circle=48, square=4, triangle=3)
+    if name in regular_vertices:
+        angles = np.linspace(
+            0, 2 * np.pi, regular_vertices[name], endpoint=False)
         return np.stack([np.cos(angles), np.sin(angles)], axis=1)
     if name == 'star':
         angles = np.linspace(0, 2 * np.pi, 10, endpoint=False)
@@ -206,8 +204,11 @@ def random_background(rng: np.random.Generator, height: int,
 
 def place_shape(rng: np.random.Generator, label: int, radius: float,
                 height: int, width: int) -> Shape:
-    """A shape of class ``label`` at a random position and rotation that
-    fits inside the canvas with a margin."""
+    """Draw a shape of class ``label`` at a random position and rotation.
+
+    The shape lies inside the canvas, at least ``SHAPE_MARGIN`` pixels from
+    its border.
+    """
     angle = rng.uniform(0, 2 * np.pi)
     rotation = np.array([[np.cos(angle), -np.sin(angle)],
                          [np.sin(angle), np.cos(angle)]])
@@ -226,8 +227,8 @@ def place_shapes(rng: np.random.Generator, label: int, num_shapes: int,
     place in ``PLACEMENT_TRIES`` tries is left out.
     """
     short_side = min(height, width)
-    first = place_shape(rng, label,
-                        rng.uniform(*LABEL_RADIUS) * short_side, height, width)
+    radius = rng.uniform(*LABEL_RADIUS) * short_side
+    first = place_shape(rng, label, radius, height, width)
     kernel = np.ones((2 * SHAPE_MARGIN + 1, ) * 2, np.uint8)
     occupied = cv2.dilate(first.mask.astype(np.uint8), kernel)
     shapes = [first]
@@ -238,9 +239,8 @@ def place_shapes(rng: np.random.Generator, label: int, num_shapes: int,
                          np.sqrt(max_area / UNIT_AREAS[other]))
         min_radius = min(OTHER_RADIUS[0] * short_side, max_radius)
         for _ in range(PLACEMENT_TRIES):
-            shape = place_shape(rng, other,
-                                rng.uniform(min_radius,
-                                            max_radius), height, width)
+            radius = rng.uniform(min_radius, max_radius)
+            shape = place_shape(rng, other, radius, height, width)
             if shape.area <= max_area and not occupied[shape.mask].any():
                 occupied |= cv2.dilate(shape.mask.astype(np.uint8), kernel)
                 shapes.append(shape)
@@ -248,9 +248,10 @@ def place_shapes(rng: np.random.Generator, label: int, num_shapes: int,
     return shapes
 
 
-def generate_scene(rng: np.random.Generator, label: int,
-                   num_shapes: Tuple[int, int], size: Tuple[int,
-                                                            int]) -> Scene:
+def generate_scene(rng: np.random.Generator,
+                   label: int,
+                   num_shapes: Tuple[int, int],
+                   size: Tuple[int, int]) -> Scene:
     """Generate one scene whose largest shape is of class ``label``.
 
     Args:
@@ -331,14 +332,12 @@ class ToyDataWriter:
         for shape in scene.shapes:
             train_ids[shape.mask] = shape.label + 1
         label_ids = self.train_id_to_label_id[train_ids]
-        # Cityscapes instance ids: label id * 1000 + the instance's index
-        # among the shapes of its class; background keeps its label id.
+        # Cityscapes gives pixels of classes without instances (all those
+        # of our train ids) their label id as instance id. Per-shape ids
+        # (label id * 1000 + index) would break cityscapesscripts'
+        # evaluation, which weighs them by the average size of that class
+        # in Cityscapes, known only for classes with instances.
         instance_ids = label_ids.astype(np.uint16)
-        per_class = [0] * len(CLASSES)
-        for shape in scene.shapes:
-            label_id = int(self.train_id_to_label_id[shape.label + 1])
-            instance_ids[shape.mask] = label_id * 1000 + per_class[shape.label]
-            per_class[shape.label] += 1
         write_png(
             self.cityscapes / 'leftImg8bit' / split / city /
             f'{stem}_leftImg8bit.png', scene.image)
@@ -488,8 +487,8 @@ def make_toy_data(out_dir: Union[str, Path],
             if (index + 1) % PROGRESS_EVERY == 0 or index + 1 == num:
                 print(f'[{split}] {index + 1}/{num} scenes')
     writer.finish()
-    (out_dir /
-     META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + '\n')
+    meta_text = json.dumps(meta, indent=2, sort_keys=True)
+    (out_dir / META_FILE).write_text(meta_text + '\n')
 
     print(f'Toy data written to {out_dir} in '
           f'{time.perf_counter() - start:.1f} s '
@@ -503,10 +502,12 @@ def make_toy_data(out_dir: Union[str, Path],
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(
-        description='Write the deterministic synthetic "toy shapes" data of '
-        'the miniature benchmark: scenes of non-overlapping '
-        f'shapes ({", ".join(CLASSES)}) in random solid colours over '
-        'textured backgrounds, the same scenes in three dataset formats.',
+        description=f"""\
+Write the deterministic synthetic "toy shapes" data of the miniature
+benchmark: scenes of non-overlapping shapes in random solid colours over
+textured backgrounds, the same scenes in three dataset formats. The same
+parameters give byte-identical files.
+shape classes: {", ".join(CLASSES)}""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="""written files:
   OUT_DIR/imagenet/{train,val}/<class>/<split>_<index>.JPEG
@@ -521,8 +522,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
       train ids: 0 background, k + 1 shape class k (mmseg CityscapesDataset)
   OUT_DIR/cityscapes/gtFine/{train,val}/<city>/*_gtFine_labelIds.png
   OUT_DIR/cityscapes/gtFine/{train,val}/<city>/*_gtFine_instanceIds.png
-      Cityscapes label ids of those train ids, and label id * 1000 +
-      instance index for shapes (cityscapesscripts evaluation)
+      the Cityscapes label ids of those train ids (cityscapesscripts
+      evaluation); as none of them is a Cityscapes class with instances,
+      the instance ids are the label ids too (16-bit PNG)
   OUT_DIR/toy_data.json
       the parameters; a rerun with the same ones reuses the data""")
     parser.add_argument('out_dir', help='output folder')

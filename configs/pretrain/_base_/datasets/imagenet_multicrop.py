@@ -8,7 +8,7 @@ color_augment = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomApply',
          transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.1)],
+                          saturation=0.2, hue=0.1, backend='cv2')],
          prob=0.8),
     dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
          channel_weights=(0.114, 0.587, 0.2989)),
@@ -17,7 +17,7 @@ global_crop = dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.4, 1
                    interpolation='bicubic')
 local_crop = dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.05, 0.4),
                   interpolation='bicubic')
-blur = dict(type='GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf')
+blur = dict(type='RandomGaussianBlur', sigma_range=(0.1, 2.0))
 
 global_view_1 = [global_crop, *color_augment, dict(blur, prob=1.0)]
 global_view_2 = [global_crop, *color_augment, dict(blur, prob=0.1),

@@ -1,0 +1,3 @@
+from .transforms import RandomGaussianBlur
+
+__all__ = ['RandomGaussianBlur']

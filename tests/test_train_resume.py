@@ -50,6 +50,13 @@ def test_toy_pretraining_checkpoints_and_resumes(tmp_path, toy_imagenet):
     checkpoint = torch.load(first, map_location='cpu')  # weights-only, torch's default
     assert checkpoint['meta']['epoch'] == 1 and checkpoint['meta']['iter'] == 3
     assert int(checkpoint['state_dict']['teacher.steps']) == 3
+    # Epoch 0 left the student's last layer as initialised, which is what the teacher
+    # copied at its first update; the rest of the head did train.
+    state = checkpoint['state_dict']
+    assert torch.allclose(state['head.last_layer.weight'],
+                          state['teacher.module.head.last_layer.weight'], rtol=0, atol=1e-7)
+    assert not torch.allclose(state['head.mlp.0.weight'],
+                              state['teacher.module.head.mlp.0.weight'], rtol=0, atol=1e-5)
 
     log = train(work_dir, toy_imagenet, 2, '--resume')
     assert 'resumed epoch: 1, iter: 3' in log.replace('Resumed', 'resumed')
@@ -58,6 +65,9 @@ def test_toy_pretraining_checkpoints_and_resumes(tmp_path, toy_imagenet):
     assert int(resumed['state_dict']['teacher.steps']) == 6
     assert not torch.equal(resumed['state_dict']['dino_loss.center'],
                            checkpoint['state_dict']['dino_loss.center'])
+    # From epoch 1 on the last layer trains.
+    assert not torch.allclose(resumed['state_dict']['head.last_layer.weight'],
+                              state['head.last_layer.weight'], rtol=0, atol=1e-5)
 
 
 def test_resume_from_a_missing_checkpoint_is_refused(tmp_path, toy_imagenet):

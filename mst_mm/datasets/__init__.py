@@ -1,3 +1,3 @@
-from .transforms import RandomGaussianBlur
+from .transforms import FastRandomGrayscale, RandomGaussianBlur
 
-__all__ = ['RandomGaussianBlur']
+__all__ = ['FastRandomGrayscale', 'RandomGaussianBlur']

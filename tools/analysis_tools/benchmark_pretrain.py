@@ -15,6 +15,7 @@ Examples:
         --batch-size 4 --iters 5 --pipeline
 """
 import argparse
+import os.path as osp
 import resource
 import time
 from typing import Dict, List, Tuple
@@ -99,57 +100,70 @@ def train_iteration(model, optim_wrapper, batch) -> None:
         optim_wrapper.zero_grad()
 
 
-def benchmark_model(config: str, args) -> Dict[str, float]:
+def build_case(config: str, args) -> dict:
+    """The model, optimizer and a synthetic batch of one config."""
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(args.cfg_options)
     device = torch.device(('cuda' if torch.cuda.is_available() else 'cpu')
                           if args.device == 'auto' else args.device)
     batch_size = args.batch_size or cfg.train_dataloader.batch_size
-    layout = crop_layout(cfg)
-    hub = MessageHub.get_instance(f'benchmark-{config}')
-    hub.update_info('max_iters', 1000)
-    hub.update_info('epoch', 1)
-
     model = MODELS.build(cfg.model).to(device)
     model.init_weights()
     model.train()
     optim_cfg = cfg.optim_wrapper.copy()
     if args.amp:
         optim_cfg.update(type='AmpOptimWrapper', loss_scale='dynamic')
-    optim_wrapper = build_optim_wrapper(model, optim_cfg)
-    batch = synthetic_batch(layout, batch_size)
+    batch = synthetic_batch(crop_layout(cfg), batch_size)
     batch['inputs'] = [v.to(device) for v in batch['inputs']]
+    return dict(name=osp.basename(config), model=model, batch=batch, device=device,
+                batch_size=batch_size, optim_wrapper=build_optim_wrapper(model, optim_cfg),
+                times=[])
 
-    for _ in range(args.warmup):
-        train_iteration(model, optim_wrapper, batch)
-    if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(device)
-    sync(device)
+
+def time_iteration(case: dict) -> None:
+    sync(case['device'])
     start = time.perf_counter()
-    for i in range(args.iters):
-        train_iteration(model, optim_wrapper, batch)
-        sync(device)
-        print(f'  {config.split("/")[-1]}: iteration {i + 1}/{args.iters}', end='\r',
-              flush=True)
-    seconds = (time.perf_counter() - start) / args.iters
-    print()
+    train_iteration(case['model'], case['optim_wrapper'], case['batch'])
+    sync(case['device'])
+    case['times'].append(time.perf_counter() - start)
 
+
+def profile_phases(case: dict, iters: int = 2) -> Dict[str, float]:
+    """Seconds per iteration of each labelled phase, from torch's profiler."""
+    on_gpu = case['device'].type == 'cuda'
     activities = [torch.profiler.ProfilerActivity.CPU]
-    if device.type == 'cuda':
+    if on_gpu:
         activities.append(torch.profiler.ProfilerActivity.CUDA)
     with torch.profiler.profile(activities=activities) as prof:
-        for _ in range(2):
-            train_iteration(model, optim_wrapper, batch)
-        sync(device)
+        for _ in range(iters):
+            train_iteration(case['model'], case['optim_wrapper'], case['batch'])
+        sync(case['device'])
     phases = {name: 0. for name in PHASES}
     for event in prof.key_averages():
         if event.key in phases:
-            total = (event.device_time_total if device.type == 'cuda'
-                     else event.cpu_time_total)
-            phases[event.key] = total / 2 / 1e6
-    return dict(seconds_per_iter=seconds, images_per_second=batch_size / seconds,
-                peak_memory_mb=peak_memory_mb(device), batch_size=batch_size,
-                device=str(device), **{f'phase_{k}': v for k, v in phases.items()})
+            total = event.device_time_total if on_gpu else event.cpu_time_total
+            phases[event.key] = total / iters / 1e6
+    return phases
+
+
+def benchmark_models(args) -> List[dict]:
+    """Time the configs' train steps in alternation, so that both see the same machine."""
+    hub = MessageHub.get_instance('benchmark_pretrain')
+    hub.update_info('max_iters', 1000)
+    hub.update_info('epoch', 1)  # past the frozen last layer
+    cases = [build_case(config, args) for config in args.configs]
+    for i in range(args.warmup + args.iters):
+        for case in cases:
+            time_iteration(case)
+        print(f'round {i + 1}/{args.warmup + args.iters}: ' + ', '.join(
+            f'{c["name"]} {c["times"][-1]:.3f} s' for c in cases), flush=True)
+    for case in cases:
+        del case['times'][:args.warmup]
+        case['seconds_per_iter'] = float(np.median(case['times']))
+        case['images_per_second'] = case['batch_size'] / case['seconds_per_iter']
+        case['phases'] = profile_phases(case)
+        case['peak_memory_mb'] = peak_memory_mb(case['device'])
+    return cases
 
 
 # -- the data pipeline -------------------------------------------------------------
@@ -191,6 +205,7 @@ def benchmark_pipeline(config: str, num_images: int) -> Dict[str, float]:
     cfg = Config.fromfile(config)
     pipeline = Compose([TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline
                         if t['type'] != 'LoadImageFromFile'])
+    threads = torch.get_num_threads(), cv2.getNumThreads()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
     image = decoded_jpeg()
@@ -207,37 +222,37 @@ def benchmark_pipeline(config: str, num_images: int) -> Dict[str, float]:
         reference(pil_image.copy())
     results['dino_torchvision_images_per_second'] = num_images / (
         time.perf_counter() - start)
+    torch.set_num_threads(threads[0])
+    cv2.setNumThreads(threads[1])
     return results
 
 
 def main():
     args = parse_args()
     init_default_scope('mmpretrain')
-    rows = {}
-    for config in args.configs:
-        print(f'benchmarking {config}')
-        rows[config] = benchmark_model(config, args)
-    first = args.configs[0]
-    print(f'\n{"config":<60} {"s/iter":>8} {"img/s":>8} {"peak MB":>9} {"vs first":>9}')
-    for config, row in rows.items():
-        ratio = row['seconds_per_iter'] / rows[first]['seconds_per_iter']
-        print(f'{config.split("/")[-1]:<60} {row["seconds_per_iter"]:>8.3f} '
-              f'{row["images_per_second"]:>8.1f} {row["peak_memory_mb"]:>9.0f} '
-              f'{ratio:>8.3f}x')
-    print(f'\nphase seconds per iteration (profiled; batch {rows[first]["batch_size"]} '
-          f'on {rows[first]["device"]}):')
-    print(f'{"config":<60} ' + ' '.join(f'{p[:12]:>12}' for p in PHASES))
-    for config, row in rows.items():
-        print(f'{config.split("/")[-1]:<60} ' +
-              ' '.join(f'{row["phase_" + p]:>12.3f}' for p in PHASES))
-    if args.pipeline:
-        print(f'\ndata pipeline on one core, from a decoded 500x375 JPEG '
+    if args.pipeline:  # first, before the models take the memory
+        print(f'data pipeline on one core, from a decoded 500x375 JPEG '
               f'({args.pipeline_images} images):')
         for config in dict.fromkeys(args.configs):
             res = benchmark_pipeline(config, args.pipeline_images)
-            print(f'{config.split("/")[-1]:<60} mmpretrain transforms '
+            print(f'{osp.basename(config):<56} mmpretrain transforms '
                   f'{res["pipeline_images_per_second"]:6.1f} img/s; DINO torchvision/PIL '
-                  f'{res["dino_torchvision_images_per_second"]:6.1f} img/s')
+                  f'{res["dino_torchvision_images_per_second"]:6.1f} img/s', flush=True)
+    cases = benchmark_models(args)
+    first = cases[0]
+    print(f'\nmedian of {args.iters} iterations, batch {first["batch_size"]} on '
+          f'{first["device"]} (peak memory is of the whole process on CPU)')
+    print(f'{"config":<56} {"s/iter":>8} {"img/s":>8} {"peak MB":>9} {"vs first":>9}')
+    for case in cases:
+        ratio = case['seconds_per_iter'] / first['seconds_per_iter']
+        print(f'{case["name"]:<56} {case["seconds_per_iter"]:>8.3f} '
+              f'{case["images_per_second"]:>8.2f} {case["peak_memory_mb"]:>9.0f} '
+              f'{ratio:>8.3f}x')
+    print('\nseconds per iteration by phase (profiled):')
+    print(f'{"config":<56} ' + ' '.join(f'{p[:13]:>13}' for p in PHASES))
+    for case in cases:
+        print(f'{case["name"]:<56} ' +
+              ' '.join(f'{case["phases"][p]:>13.3f}' for p in PHASES))
 
 
 if __name__ == '__main__':

@@ -10,8 +10,7 @@ color_augment = [
          transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
                           saturation=0.2, hue=0.1, backend='cv2')],
          prob=0.8),
-    dict(type='RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
+    dict(type='FastRandomGrayscale', prob=0.2),
 ]
 global_crop = dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.4, 1.0),
                    interpolation='bicubic')

@@ -6,6 +6,8 @@ Examples:
     python tools/train.py CONFIG --work-dir work_dirs/run --resume   # newest checkpoint
     python tools/train.py CONFIG --amp --cfg-options train_dataloader.batch_size=32
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch
+    # a transfer config from another pre-trained backbone (see extract_backbone.py):
+    python tools/train.py configs/det/CONFIG --cfg-options pretrained=BACKBONE.pth
 """
 import argparse
 import os
@@ -30,7 +32,8 @@ def parse_args():
                         help="scale the learning rate by the real batch size over the "
                         "config's auto_scale_lr.base_batch_size")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override config keys, e.g. model.restore_weight=0.5')
+                        help='override config keys, e.g. model.restore_weight=0.5; '
+                        "pretrained=PATH replaces a transfer config's backbone checkpoint")
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
                         help='how the processes were started')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
@@ -45,6 +48,8 @@ def build_config(args) -> Config:
         raise SystemExit(f'Config file not found: {args.config}')
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
+    if 'pretrained' in args.cfg_options:
+        set_pretrained(cfg, args.cfg_options['pretrained'])
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir
@@ -65,6 +70,16 @@ def build_config(args) -> Config:
             raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
+
+
+def set_pretrained(cfg: Config, checkpoint: str) -> None:
+    """Point the backbone's init_cfg at ``checkpoint`` (the config's ``pretrained``)."""
+    if 'pretrained' not in cfg._cfg_dict or 'backbone' not in cfg.get('model', {}):
+        raise SystemExit('pretrained=... applies to transfer configs, which define a '
+                         f'top-level `pretrained`; {cfg.filename} does not.')
+    if not osp.isfile(checkpoint):
+        raise SystemExit(f'pretrained checkpoint not found: {checkpoint}')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
 
 
 def main():

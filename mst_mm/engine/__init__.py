@@ -1,3 +1,5 @@
-from .hooks import FreezeLastLayerHook
+from .hooks import FreezeLastLayerHook, PretrainedBackboneCheckHook
+from .optimizers import BackboneLayerDecayOptimWrapperConstructor
 
-__all__ = ['FreezeLastLayerHook']
+__all__ = ['BackboneLayerDecayOptimWrapperConstructor', 'FreezeLastLayerHook',
+           'PretrainedBackboneCheckHook']

@@ -1,10 +1,14 @@
 """Training hooks that DINO's recipe needs and mmengine does not have."""
 from typing import Optional
 
+import torch
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS as MMENGINE_HOOKS
 
 from mmpretrain.registry import HOOKS
+
+from ..models.vit_checkpoints import load_checkpoint_file
 
 
 @HOOKS.register_module()
@@ -53,3 +57,75 @@ class FreezeLastLayerHook(Hook):
         if self.frozen:
             for param in self._params:
                 param.grad = None
+
+
+@MMENGINE_HOOKS.register_module()
+class PretrainedBackboneCheckHook(Hook):
+    """Say what the backbone loaded from its pre-trained checkpoint; stop if it did not.
+
+    Before training, compares the backbone's weights with the file named by its
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)``: logs how many tensors were
+    loaded, which were resized (position embeddings for another input size), missing or
+    unexpected, and raises if any tensor of the transformer (``required_prefixes``) did
+    not load: a wrong file or prefix would otherwise silently train from random weights
+    and make a whole benchmark row wrong. Registered in mmengine's root registry, so
+    mmdet, mmseg and mmpretrain configs find it.
+
+    Args:
+        required_prefixes (Sequence[str]): Backbone keys that must load.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, required_prefixes=('patch_embed.', 'layers.')) -> None:
+        self.required_prefixes = tuple(required_prefixes)
+
+    def before_train(self, runner) -> None:
+        if runner._resume or runner._load_from:
+            runner.logger.info('Backbone weights come from the resumed/loaded checkpoint.')
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        self.check(model.backbone, runner.logger)
+
+    def check(self, backbone, logger) -> dict:
+        init_cfgs = backbone.init_cfg if isinstance(backbone.init_cfg, list) else [
+            backbone.init_cfg]
+        pretrained = next((c for c in init_cfgs if c and c.get('type') == 'Pretrained'), None)
+        if pretrained is None:
+            logger.info('Backbone: random initialisation (no Pretrained init_cfg).')
+            return {}
+        path, prefix = pretrained['checkpoint'], pretrained.get('prefix')
+        state = load_checkpoint_file(path)
+        state = state.get('state_dict', state)
+        if prefix:
+            prefix = prefix if prefix.endswith('.') else prefix + '.'
+            state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        result = dict(loaded=[], resized=[], missing=[], differs=[],
+                      unexpected=sorted(set(state) - set(backbone.state_dict())))
+        for key, value in backbone.state_dict().items():
+            if key not in state:
+                result['missing'].append(key)
+            elif state[key].shape != value.shape:
+                (result['resized'] if key == 'pos_embed' else result['differs']).append(key)
+            elif torch.equal(state[key].to(value.device, value.dtype), value):
+                result['loaded'].append(key)
+            else:
+                result['differs'].append(key)
+        total = len(backbone.state_dict())
+        logger.info(f'Backbone: loaded {len(result["loaded"])}/{total} tensors from {path}'
+                    + (f'; resized {result["resized"]}' if result['resized'] else '')
+                    + (f'; missing {result["missing"]}' if result['missing'] else '')
+                    + (f'; unexpected {result["unexpected"][:10]}'
+                       if result['unexpected'] else '')
+                    + (f'; not as in the file {result["differs"]}'
+                       if result['differs'] else ''))
+        failed = [k for k in result['missing'] + result['differs']
+                  if k.startswith(self.required_prefixes)]
+        if failed:
+            raise RuntimeError(
+                f'The pre-trained backbone did not load from {path}: {len(failed)} '
+                f'transformer tensors missing or different (e.g. {failed[:3]}); '
+                f'{len(result["unexpected"])} unexpected keys in the file (e.g. '
+                f'{result["unexpected"][:3]}). Convert the checkpoint with '
+                'tools/model_converters/extract_backbone.py, or fix init_cfg.prefix.')
+        return result

@@ -3,5 +3,7 @@ from .dino_head import DINOHead
 from .dino_loss import DINOLoss
 from .global_image_decoder import GlobalImageDecoder
 from .mst import MST
+from .multi_scale_neck import ViTMultiScaleNeck
 
-__all__ = ['AttentionGuidedMaskGenerator', 'DINOHead', 'DINOLoss', 'GlobalImageDecoder', 'MST']
+__all__ = ['AttentionGuidedMaskGenerator', 'DINOHead', 'DINOLoss', 'GlobalImageDecoder',
+           'MST', 'ViTMultiScaleNeck']

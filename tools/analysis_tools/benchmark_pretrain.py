@@ -23,7 +23,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
@@ -230,6 +230,7 @@ def benchmark_pipeline(config: str, num_images: int) -> Dict[str, float]:
 def main():
     args = parse_args()
     init_default_scope('mmpretrain')
+    MMLogger.get_current_instance().setLevel('WARNING')  # no weight-init tables
     if args.pipeline:  # first, before the models take the memory
         print(f'data pipeline on one core, from a decoded 500x375 JPEG '
               f'({args.pipeline_images} images):')

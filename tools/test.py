@@ -1,0 +1,62 @@
+#!/usr/bin/env python
+"""Evaluate a trained model: its config's test set and metrics (COCO AP, mIoU, top-1).
+
+Examples:
+    python tools/test.py configs/det/CONFIG work_dirs/RUN/epoch_12.pth
+    python tools/test.py CONFIG CHECKPOINT --work-dir work_dirs/RUN --out results.pkl
+    torchrun --nproc_per_node=2 tools/test.py CONFIG CHECKPOINT --launcher pytorch
+The metrics are printed and written to WORK_DIR/<timestamp>/<timestamp>.json.
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='the config the model was trained with')
+    parser.add_argument('checkpoint', help='the trained checkpoint')
+    parser.add_argument('--work-dir', help='where the logs and metrics go (default: '
+                        'work_dirs/<config name>)')
+    parser.add_argument('--out', help='also dump the raw predictions to this pickle')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none',
+                        help='how the processes were started')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise SystemExit(f'{what} not found: {path}')
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.out:
+        cfg.test_evaluator = [*(cfg.test_evaluator if isinstance(cfg.test_evaluator, list)
+                                else [cfg.test_evaluator]),
+                              dict(type='DumpResults', out_file_path=args.out)]
+    if args.launcher != 'none':
+        from mst_mm.utils import init_distributed, setup_cpu_ddp
+        init_distributed(args.launcher)
+        setup_cpu_ddp(cfg)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    print({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
+
+
+if __name__ == '__main__':
+    main()

@@ -16,8 +16,7 @@ model = dict(
         drop_path_rate=0.1,
         out_indices=(3, 5, 7, 11),
         out_type='featmap',
-        final_norm=False,
-        init_cfg=None),  # the top-level config sets the pre-trained checkpoint
+        final_norm=False),  # the top-level config sets init_cfg: the pre-trained checkpoint
     neck=[
         dict(type='ViTMultiScaleNeck', in_channels=embed_dims, scales=(4, 2, 1, 0.5),
              norm_cfg=dict(type='SyncBN')),

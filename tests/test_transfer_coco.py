@@ -1,0 +1,135 @@
+"""The COCO transfer: pre-train -> extract -> Mask R-CNN fine-tune -> COCO AP."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+from mmdet.registry import DATASETS, MODELS
+
+import mst_mm  # noqa: F401
+from mst_mm.engine import PretrainedBackboneCheckHook
+from conftest import PRETRAIN_CONFIGS, ROOT
+from test_train_resume import load_tool
+
+DET_CONFIGS = osp.join(ROOT, 'configs', 'det')
+TOY_PRETRAIN = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
+TOY_DET = osp.join(DET_CONFIGS, 'mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py')
+FULL_DET = osp.join(DET_CONFIGS, 'mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py')
+
+
+def run(*cmd):
+    result = subprocess.run([sys.executable, *map(str, cmd)], capture_output=True,
+                            text=True, cwd=ROOT, timeout=900)
+    return result, result.stdout + result.stderr
+
+
+def coco_overrides(coco_root):
+    ann = osp.join(coco_root, 'annotations', 'instances_val2017.json')
+    return [f'train_dataloader.dataset.data_root={coco_root}/',
+            f'val_dataloader.dataset.data_root={coco_root}/',
+            f'test_dataloader.dataset.data_root={coco_root}/',
+            f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
+            'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
+            'test_dataloader.num_workers=0', 'default_hooks.logger.interval=1']
+
+
+@pytest.fixture(scope='module')
+def pretrained(tmp_path_factory):
+    """A toy MST pre-trained for one epoch and its extracted teacher backbone."""
+    root = tmp_path_factory.mktemp('transfer')
+    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
+    data = make_toy_data(str(root / 'toy'), seed=0, num_train=24, num_val=8, size=(128, 64))
+    work_dir = root / 'pretrain'
+    result, log = run('tools/train.py', TOY_PRETRAIN, '--work-dir', work_dir,
+                      '--cfg-options', f'train_dataloader.dataset.data_root={data["imagenet"]}',
+                      'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
+                      'train_cfg.max_epochs=1')
+    assert result.returncode == 0, log[-3000:]
+    backbone = root / 'backbone.pth'
+    result, log = run('tools/model_converters/extract_backbone.py', work_dir / 'epoch_1.pth',
+                      backbone, '--arch', '96x4', '--patch-size', '8')
+    assert result.returncode == 0, log[-3000:]
+    return dict(data=data, checkpoint=work_dir / 'epoch_1.pth', backbone=backbone, root=root)
+
+
+def test_mask_rcnn_fine_tunes_from_the_extracted_backbone_and_reports_coco_ap(pretrained):
+    work_dir = pretrained['root'] / 'det'
+    overrides = coco_overrides(pretrained['data']['coco'])
+    result, log = run('tools/train.py', TOY_DET, '--work-dir', work_dir, '--cfg-options',
+                      f'pretrained={pretrained["backbone"]}', 'train_cfg.max_epochs=1',
+                      *overrides)
+    assert result.returncode == 0, log[-3000:]
+    assert 'Backbone: loaded 52/52 tensors' in log
+    result, log = run('tools/test.py', TOY_DET, work_dir / 'epoch_1.pth', '--work-dir',
+                      work_dir / 'test', '--cfg-options', *overrides)
+    assert result.returncode == 0, log[-3000:]
+    metrics_files = sorted((work_dir / 'test').glob('*/*.json'))
+    metrics = json.loads(metrics_files[-1].read_text())
+    for key in ('coco/bbox_mAP', 'coco/bbox_mAP_50', 'coco/segm_mAP', 'coco/segm_mAP_50'):
+        assert 0.0 <= metrics[key] <= 1.0, (key, metrics)
+
+
+def build_toy_detector(backbone_checkpoint, prefix=None):
+    cfg = Config.fromfile(TOY_DET)
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=str(backbone_checkpoint),
+                                       prefix=prefix)
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    return detector
+
+
+def test_the_loaded_backbone_equals_the_extracted_teacher(pretrained):
+    detector = build_toy_detector(pretrained['backbone'])
+    teacher = torch.load(pretrained['checkpoint'], map_location='cpu')['state_dict']
+    for key, value in detector.backbone.state_dict().items():
+        assert torch.equal(value, teacher[f'teacher.module.backbone.{key}']), key
+    result = PretrainedBackboneCheckHook().check(detector.backbone,
+                                                  MMLogger.get_current_instance())
+    assert len(result['loaded']) == 52 and not result['missing']
+
+
+@pytest.mark.parametrize('use_training_checkpoint, prefix', [(True, None), (False, 'backbone')])
+def test_a_backbone_that_did_not_load_stops_with_an_error(pretrained, use_training_checkpoint,
+                                                          prefix):
+    path = pretrained['checkpoint'] if use_training_checkpoint else pretrained['backbone']
+    # A prefix absent from the file already fails in mmengine's loader, naming the prefix;
+    # a file whose keys do not match loads nothing and fails in the check.
+    with pytest.raises((RuntimeError, AssertionError),
+                       match='pre-trained backbone did not load|backbone. is not in'):
+        detector = build_toy_detector(path, prefix=prefix)
+        PretrainedBackboneCheckHook().check(detector.backbone, MMLogger.get_current_instance())
+
+
+def test_training_from_an_unconverted_checkpoint_stops_before_the_first_iteration(pretrained):
+    result, log = run('tools/train.py', TOY_DET, '--work-dir', pretrained['root'] / 'bad',
+                      '--cfg-options', f'pretrained={pretrained["checkpoint"]}',
+                      *coco_overrides(pretrained['data']['coco']))
+    assert result.returncode != 0
+    assert 'pre-trained backbone did not load' in log
+    assert 'Epoch(train)' not in log
+
+
+def test_the_full_size_config_builds_without_data_on_disk():
+    cfg = Config.fromfile(FULL_DET)
+    init_default_scope('mmdet')
+    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=cfg.pretrained)
+    detector = MODELS.build(cfg.model)
+    assert detector.backbone.embed_dims == 384 and detector.backbone.num_layers == 12
+    feats = detector.extract_feat(torch.randn(1, 3, 256, 320))
+    assert [f.shape[-1] for f in feats] == [80, 40, 20, 10, 5]  # strides 4 ... 64
+    dataset_cfg = cfg.train_dataloader.dataset
+    dataset = DATASETS.build(dict(dataset_cfg, lazy_init=True))
+    assert dataset.ann_file.endswith('data/coco/annotations/instances_train2017.json')
+    optim = build_optim_wrapper(detector, cfg.optim_wrapper)
+    lrs = {g['param_name']: g['lr'] for g in optim.optimizer.param_groups}
+    assert lrs['backbone.layers.0.attn.qkv.weight'] == pytest.approx(1e-4 * 0.75**12)
+    assert lrs['backbone.layers.11.attn.qkv.weight'] == pytest.approx(1e-4 * 0.75)
+    assert lrs['roi_head.bbox_head.fc_cls.weight'] == pytest.approx(1e-4)

@@ -28,6 +28,7 @@ def build_schedule(config):
         scheduler = dict(scheduler)
         cls = PARAM_SCHEDULERS.get(scheduler.pop('type'))
         scheduler.pop('convert_to_iter_based')
+        scheduler.setdefault('end', cfg.train_cfg.max_epochs)  # as the Runner does
         schedulers.append(cls.build_iter_from_epoch(
             optim_wrapper.optimizer, epoch_length=EPOCH_LENGTH, **scheduler))
     return cfg, model, optim_wrapper.optimizer, schedulers

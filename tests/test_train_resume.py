@@ -36,6 +36,7 @@ def train(work_dir, data_root, max_epochs, *extra):
            '--cfg-options', f'train_dataloader.dataset.data_root={data_root}',
            'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
            f'train_cfg.max_epochs={max_epochs}', 'default_hooks.checkpoint.interval=1',
+           'default_hooks.checkpoint.max_keep_ckpts=-1',
            'default_hooks.logger.interval=1', *extra]
     result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -44,7 +45,8 @@ def train(work_dir, data_root, max_epochs, *extra):
 
 def test_toy_pretraining_checkpoints_and_resumes(tmp_path, toy_imagenet):
     work_dir = str(tmp_path / 'run')
-    log = train(work_dir, toy_imagenet, 1)
+    # 3 epochs of 3 iterations: the schedules need more than the 2 warm-up epochs.
+    log = train(work_dir, toy_imagenet, 3)
     assert 'loss_dino' in log and 'loss_restore' in log
     first = osp.join(work_dir, 'epoch_1.pth')
     checkpoint = torch.load(first, map_location='cpu')  # weights-only, torch's default
@@ -58,11 +60,11 @@ def test_toy_pretraining_checkpoints_and_resumes(tmp_path, toy_imagenet):
     assert not torch.allclose(state['head.mlp.0.weight'],
                               state['teacher.module.head.mlp.0.weight'], rtol=0, atol=1e-5)
 
-    log = train(work_dir, toy_imagenet, 2, '--resume')
-    assert 'resumed epoch: 1, iter: 3' in log.replace('Resumed', 'resumed')
-    resumed = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu')
-    assert resumed['meta']['iter'] == 6
-    assert int(resumed['state_dict']['teacher.steps']) == 6
+    log = train(work_dir, toy_imagenet, 4, '--resume')
+    assert 'resumed epoch: 3, iter: 9' in log.replace('Resumed', 'resumed')
+    resumed = torch.load(osp.join(work_dir, 'epoch_4.pth'), map_location='cpu')
+    assert resumed['meta']['iter'] == 12
+    assert int(resumed['state_dict']['teacher.steps']) == 12
     assert not torch.equal(resumed['state_dict']['dino_loss.center'],
                            checkpoint['state_dict']['dino_loss.center'])
     # From epoch 1 on the last layer trains.

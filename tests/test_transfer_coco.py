@@ -42,7 +42,7 @@ def coco_overrides(coco_root):
 
 @pytest.fixture(scope='module')
 def pretrained(tmp_path_factory):
-    """A toy MST pre-trained for one epoch and its extracted teacher backbone."""
+    """A toy MST pre-trained for 3 short epochs and its extracted teacher backbone."""
     root = tmp_path_factory.mktemp('transfer')
     make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     data = make_toy_data(str(root / 'toy'), seed=0, num_train=24, num_val=8, size=(128, 64))
@@ -50,13 +50,13 @@ def pretrained(tmp_path_factory):
     result, log = run('tools/train.py', TOY_PRETRAIN, '--work-dir', work_dir,
                       '--cfg-options', f'train_dataloader.dataset.data_root={data["imagenet"]}',
                       'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
-                      'train_cfg.max_epochs=1')
+                      'train_cfg.max_epochs=3')
     assert result.returncode == 0, log[-3000:]
     backbone = root / 'backbone.pth'
-    result, log = run('tools/model_converters/extract_backbone.py', work_dir / 'epoch_1.pth',
+    result, log = run('tools/model_converters/extract_backbone.py', work_dir / 'epoch_3.pth',
                       backbone, '--arch', '96x4', '--patch-size', '8')
     assert result.returncode == 0, log[-3000:]
-    return dict(data=data, checkpoint=work_dir / 'epoch_1.pth', backbone=backbone, root=root)
+    return dict(data=data, checkpoint=work_dir / 'epoch_3.pth', backbone=backbone, root=root)
 
 
 def test_mask_rcnn_fine_tunes_from_the_extracted_backbone_and_reports_coco_ap(pretrained):

@@ -5,7 +5,6 @@ _base_ = './mst_vit-small-p16_16xb64-coslr-100e_in1k.py'
 
 embed_dims = 96
 out_channels = 1024
-max_epochs = 20
 warmup_epochs = 2
 
 model = dict(
@@ -61,15 +60,14 @@ train_dataloader = dict(
 
 base_lr = 1e-3
 optim_wrapper = dict(optimizer=dict(lr=base_lr))
-train_cfg = dict(max_epochs=max_epochs)
+train_cfg = dict(max_epochs=20)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
-         eta_min_ratio=10., T_max=max_epochs, by_epoch=True, begin=0, end=max_epochs,
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, begin=warmup_epochs,
          convert_to_iter_based=True),
+    dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
+         eta_min_ratio=10., by_epoch=True, begin=0, convert_to_iter_based=True),
 ]
 default_hooks = dict(
     logger=dict(interval=4),

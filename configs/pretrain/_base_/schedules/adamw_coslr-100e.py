@@ -11,15 +11,16 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=3.0),
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
 
+# The cosine schedules run to train_cfg.max_epochs (mmengine's default `end`), so a
+# config with another length only changes max_epochs.
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=True, begin=0,
          end=warmup_epochs, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs - warmup_epochs, eta_min=1e-6,
-         by_epoch=True, begin=warmup_epochs, end=max_epochs, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=True, begin=warmup_epochs,
+         convert_to_iter_based=True),
     # eta_min_ratio=10: 0.04 -> 0.4, while groups without decay stay at 0.
     dict(type='CosineAnnealingParamScheduler', param_name='weight_decay',
-         eta_min_ratio=10., T_max=max_epochs, by_epoch=True, begin=0, end=max_epochs,
-         convert_to_iter_based=True),
+         eta_min_ratio=10., by_epoch=True, begin=0, convert_to_iter_based=True),
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)

@@ -1,6 +1,5 @@
 """A real toy pre-training through tools/train.py: checkpoints, then --resume."""
 import glob
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -10,17 +9,9 @@ import torch
 
 import mst_mm  # noqa: F401  (allow-lists what mmengine checkpoints hold)
 
-from conftest import PRETRAIN_CONFIGS, ROOT
+from conftest import PRETRAIN_CONFIGS, ROOT, load_tool
 
 TOY = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
-
-
-def load_tool(relative_path):
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(relative_path))[0], osp.join(ROOT, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')

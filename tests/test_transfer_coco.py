@@ -1,8 +1,6 @@
 """The COCO transfer: pre-train -> extract -> Mask R-CNN fine-tune -> COCO AP."""
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -15,19 +13,11 @@ from mmdet.registry import DATASETS, MODELS
 
 import mst_mm  # noqa: F401
 from mst_mm.engine import PretrainedBackboneCheckHook
-from conftest import PRETRAIN_CONFIGS, ROOT
-from test_train_resume import load_tool
+from conftest import ROOT, run
 
 DET_CONFIGS = osp.join(ROOT, 'configs', 'det')
-TOY_PRETRAIN = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
 TOY_DET = osp.join(DET_CONFIGS, 'mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py')
 FULL_DET = osp.join(DET_CONFIGS, 'mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py')
-
-
-def run(*cmd):
-    result = subprocess.run([sys.executable, *map(str, cmd)], capture_output=True,
-                            text=True, cwd=ROOT, timeout=900)
-    return result, result.stdout + result.stderr
 
 
 def coco_overrides(coco_root):
@@ -38,25 +28,6 @@ def coco_overrides(coco_root):
             f'val_evaluator.ann_file={ann}', f'test_evaluator.ann_file={ann}',
             'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
             'test_dataloader.num_workers=0', 'default_hooks.logger.interval=1']
-
-
-@pytest.fixture(scope='module')
-def pretrained(tmp_path_factory):
-    """A toy MST pre-trained for 3 short epochs and its extracted teacher backbone."""
-    root = tmp_path_factory.mktemp('transfer')
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
-    data = make_toy_data(str(root / 'toy'), seed=0, num_train=24, num_val=8, size=(128, 64))
-    work_dir = root / 'pretrain'
-    result, log = run('tools/train.py', TOY_PRETRAIN, '--work-dir', work_dir,
-                      '--cfg-options', f'train_dataloader.dataset.data_root={data["imagenet"]}',
-                      'train_dataloader.batch_size=8', 'train_dataloader.num_workers=0',
-                      'train_cfg.max_epochs=3')
-    assert result.returncode == 0, log[-3000:]
-    backbone = root / 'backbone.pth'
-    result, log = run('tools/model_converters/extract_backbone.py', work_dir / 'epoch_3.pth',
-                      backbone, '--arch', '96x4', '--patch-size', '8')
-    assert result.returncode == 0, log[-3000:]
-    return dict(data=data, checkpoint=work_dir / 'epoch_3.pth', backbone=backbone, root=root)
 
 
 def test_mask_rcnn_fine_tunes_from_the_extracted_backbone_and_reports_coco_ap(pretrained):

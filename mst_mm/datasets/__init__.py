@@ -1,3 +1,5 @@
+from .cityscapes import CheckedCityscapesDataset, ToyCityscapesDataset
 from .transforms import FastRandomGrayscale, RandomGaussianBlur
 
-__all__ = ['FastRandomGrayscale', 'RandomGaussianBlur']
+__all__ = ['CheckedCityscapesDataset', 'FastRandomGrayscale', 'RandomGaussianBlur',
+           'ToyCityscapesDataset']

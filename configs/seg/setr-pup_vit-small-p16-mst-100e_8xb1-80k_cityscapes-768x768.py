@@ -1,0 +1,20 @@
+# SETR-PUP on Cityscapes from the MST ViT-S/16 pre-trained for 100 epochs (the paper's
+# 74.04 mIoU). Extract the backbone first (tools/model_converters/extract_backbone.py);
+# another pre-trained ViT: --cfg-options pretrained=OTHER.pth
+pretrained = 'checkpoints/mst_vit-small-p16_16xb64-coslr-100e_in1k_backbone.pth'
+
+_base_ = [
+    './_base_/setr-pup_vit-small-p16.py',
+    './_base_/cityscapes_768x768.py',
+    'mmseg::_base_/default_runtime.py',
+    './_base_/adamw_layer-decay_80k.py',
+]
+
+crop_size = (768, 768)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
+    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(512, 512)))  # 1024x2048 slides
+train_dataloader = dict(batch_size=1)
+val_dataloader = dict(batch_size=1)
+test_dataloader = val_dataloader

@@ -2,8 +2,9 @@ from .attention_guided_mask import AttentionGuidedMaskGenerator
 from .dino_head import DINOHead
 from .dino_loss import DINOLoss
 from .global_image_decoder import GlobalImageDecoder
+from .linear_probe_vit import LinearProbeViT
 from .mst import MST
 from .multi_scale_neck import ViTMultiScaleNeck
 
 __all__ = ['AttentionGuidedMaskGenerator', 'DINOHead', 'DINOLoss', 'GlobalImageDecoder',
-           'MST', 'ViTMultiScaleNeck']
+           'LinearProbeViT', 'MST', 'ViTMultiScaleNeck']

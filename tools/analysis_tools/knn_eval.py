@@ -1,0 +1,150 @@
+#!/usr/bin/env python
+"""k-NN evaluation of a frozen backbone (DINO's protocol), printing top-1 and top-5.
+
+The [CLS] token of the last block, through the final norm and L2-normalised, is
+extracted for the train and val sets of a linear-evaluation CONFIG (both with its test
+pipeline); each val image votes with its k nearest train images by cosine similarity,
+weighted by exp(similarity / temperature). Launched with torchrun or srun and
+--launcher, each process extracts its share of the features.
+
+Examples:
+    python tools/analysis_tools/knn_eval.py \\
+        configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py
+    python tools/analysis_tools/knn_eval.py configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py \\
+        --pretrained work_dirs/mst_vit-toy-p8_1xb32-20e_toy/backbone.pth --work-dir work_dirs/knn
+The result is also written to WORK_DIR/knn.json.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import time
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
+from mmengine.dist import collect_results, get_dist_info, is_main_process
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from mmpretrain.registry import MODELS
+
+import mst_mm  # noqa: F401
+from mst_mm.engine import PretrainedBackboneCheckHook
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config', help='a linear-evaluation config (backbone and data)')
+    parser.add_argument('--pretrained', help="backbone checkpoint (default: the config's)")
+    parser.add_argument('--k', type=int, default=20, help='neighbours (default 20)')
+    parser.add_argument('--temperature', type=float, default=0.07,
+                        help='temperature of the vote weights (default 0.07)')
+    parser.add_argument('--batch-size', type=int, help="default: the config's")
+    parser.add_argument('--work-dir', help='where knn.json goes (default: '
+                        'work_dirs/knn_<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override config keys')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    return parser.parse_args()
+
+
+@torch.no_grad()
+def extract(backbone, preprocess, dataloader, name, logger):
+    """Normalised features and labels of a dataset, in dataset order, on the main rank."""
+    features, labels = [], []
+    start, total = time.time(), len(dataloader)
+    for i, batch in enumerate(dataloader):
+        data = preprocess(batch, False)
+        feats = backbone(data['inputs'])[-1]
+        features.append(F.normalize(feats.float(), dim=1).cpu())
+        labels.append(torch.cat([s.gt_label.cpu() for s in data['data_samples']]))
+        if (i + 1) % max(total // 10, 1) == 0 or i + 1 == total:
+            eta = (time.time() - start) / (i + 1) * (total - i - 1)
+            logger.info(f'{name}: {i + 1}/{total} batches, eta {eta:.0f} s')
+    size = len(dataloader.dataset)
+    rows = [(f, l) for fs, ls in zip(features, labels) for f, l in zip(fs, ls)]
+    rows = collect_results(rows, size, device='cpu')
+    if rows is None:  # not the main process
+        return None, None
+    return torch.stack([r[0] for r in rows]), torch.stack([r[1] for r in rows])
+
+
+def knn_classify(train_feats, train_labels, val_feats, val_labels, k, temperature,
+                 num_classes, chunk=256):
+    """DINO's weighted k-NN vote; returns top-1 and top-5 accuracy in percent."""
+    top1 = top5 = 0
+    k = min(k, len(train_feats))
+    for start in range(0, len(val_feats), chunk):
+        feats, targets = val_feats[start:start + chunk], val_labels[start:start + chunk]
+        similarity, index = (feats @ train_feats.T).topk(k, dim=1)
+        neighbours = train_labels[index]
+        weights = (similarity / temperature).exp()
+        votes = torch.zeros(len(feats), num_classes).scatter_add_(1, neighbours, weights)
+        ranked = votes.argsort(dim=1, descending=True)
+        top1 += (ranked[:, 0] == targets).sum().item()
+        top5 += (ranked[:, :min(5, num_classes)] == targets[:, None]).any(1).sum().item()
+    return 100. * top1 / len(val_feats), 100. * top5 / len(val_feats)
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.merge_from_dict(args.cfg_options)
+    if args.launcher != 'none':
+        from mst_mm.utils import init_distributed
+        init_distributed(args.launcher)
+    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
+    work_dir = args.work_dir or osp.join(
+        'work_dirs', 'knn_' + osp.splitext(osp.basename(args.config))[0])
+    os.makedirs(work_dir, exist_ok=True)
+    logger = MMLogger.get_instance('knn_eval', log_file=osp.join(work_dir, 'knn.log'))
+
+    backbone_cfg = cfg.model.backbone
+    if args.pretrained:
+        backbone_cfg.init_cfg = dict(type='Pretrained', checkpoint=args.pretrained)
+    backbone_cfg.update(type='LinearProbeViT', out_indices=[-1], avgpool_patch_tokens=False)
+    backbone = MODELS.build(backbone_cfg)
+    backbone.init_weights()
+    PretrainedBackboneCheckHook().check(backbone, logger)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    backbone.to(device)
+    preprocess_cfg = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor') or {}
+    preprocess = MODELS.build(dict(dict(type='ClsDataPreprocessor'), **preprocess_cfg))
+    preprocess.to(device)
+
+    def loader(split_cfg, name):
+        dataloader_cfg = dict(cfg.val_dataloader)
+        dataloader_cfg['dataset'] = dict(split_cfg, pipeline=cfg.val_dataloader.dataset.pipeline)
+        dataloader_cfg['sampler'] = dict(type='DefaultSampler', shuffle=False)
+        if args.batch_size:
+            dataloader_cfg['batch_size'] = args.batch_size
+        dataloader = Runner.build_dataloader(dataloader_cfg)
+        logger.info(f'{name}: {len(dataloader.dataset)} images')
+        return dataloader
+
+    def features(split_cfg, name):
+        dataloader = loader(split_cfg, name)
+        return extract(backbone, preprocess, dataloader, name, logger), dataloader.dataset
+
+    (train_feats, train_labels), train_set = features(cfg.train_dataloader.dataset, 'train')
+    (val_feats, val_labels), _ = features(cfg.val_dataloader.dataset, 'val')
+    if not is_main_process():
+        return
+    num_classes = len(train_set.metainfo.get('classes') or []) or int(train_labels.max()) + 1
+    top1, top5 = knn_classify(train_feats, train_labels, val_feats, val_labels, args.k,
+                              args.temperature, num_classes)
+    result = dict(knn_top1=top1, knn_top5=top5, k=args.k, temperature=args.temperature,
+                  num_train=len(train_feats), num_val=len(val_feats),
+                  backbone=(backbone_cfg.get('init_cfg') or {}).get('checkpoint'))
+    logger.info(f'k-NN (k={args.k}, T={args.temperature}): top-1 {top1:.2f}%, '
+                f'top-5 {top5:.2f}%')
+    with open(osp.join(work_dir, 'knn.json'), 'w') as f:
+        json.dump(result, f, indent=2)
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    main()

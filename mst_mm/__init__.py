@@ -4,7 +4,13 @@ Importing the package registers its modules in mmpretrain's registries (configs 
 with ``custom_imports``) and allow-lists the few classes that mmengine checkpoints hold,
 so that ``--resume`` works with torch's weights-only loading.
 """
+import warnings
+
 from .checkpoint import allow_mmengine_checkpoints
+
+# mmengine resolves `mmdet::`/`mmseg::` base configs with pkg_resources, which setuptools
+# deprecates loudly on every import; the project pins a setuptools that still has it.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 
 allow_mmengine_checkpoints()
 

@@ -14,6 +14,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(

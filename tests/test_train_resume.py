@@ -37,8 +37,9 @@ def train(work_dir, data_root, max_epochs, *extra):
 def test_toy_pretraining_checkpoints_and_resumes(tmp_path, toy_imagenet):
     work_dir = str(tmp_path / 'run')
     # 3 epochs of 3 iterations: the schedules need more than the 2 warm-up epochs.
-    log = train(work_dir, toy_imagenet, 3)
+    log = train(work_dir, toy_imagenet, 3, '--tensorboard')
     assert 'loss_dino' in log and 'loss_restore' in log
+    assert glob.glob(osp.join(work_dir, '*', 'vis_data', 'events.out.tfevents.*'))
     first = osp.join(work_dir, 'epoch_1.pth')
     checkpoint = torch.load(first, map_location='cpu')  # weights-only, torch's default
     assert checkpoint['meta']['epoch'] == 1 and checkpoint['meta']['iter'] == 3

@@ -105,6 +105,9 @@ def parse_args():
     parser.add_argument('--launcher', choices=['local', 'slurm'], default='local',
                         help='run the trainings here, or through tools/slurm_*.sh')
     parser.add_argument('--partition', help='Slurm partition (with --launcher slurm)')
+    for task in ('pretrain', 'det', 'seg', 'linear'):
+        parser.add_argument(f'--{task}-options', nargs='+', default=[], metavar='KEY=VALUE',
+                            help=f'extra --cfg-options of every {task} run and its test')
     parser.add_argument('--dry-run', action='store_true', help='print the steps only')
     args = parser.parse_args()
     if args.launcher == 'slurm' and not args.partition:
@@ -226,7 +229,9 @@ def run_steps(plan: Plan) -> None:
 
 def main():
     args = parse_args()
-    preset = PRESETS[args.preset]
+    preset = dict(PRESETS[args.preset])
+    for task in ('pretrain', 'det', 'seg', 'linear'):
+        preset[f'{task}_options'] = preset[f'{task}_options'] + getattr(args, f'{task}_options')
     work_dir = osp.abspath(args.work_dir or osp.join(ROOT, 'work_dirs',
                                                        f'benchmark_{args.preset}'))
     if preset['toy_data']:

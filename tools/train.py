@@ -30,6 +30,9 @@ def parse_args():
                         'checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--tensorboard', action='store_true',
+                        help='also log the training curves for TensorBoard '
+                        '(WORK_DIR/<timestamp>/vis_data)')
     parser.add_argument('--auto-scale-lr', action='store_true',
                         help="scale the learning rate by the real batch size over the "
                         "config's auto_scale_lr.base_batch_size")
@@ -63,6 +66,10 @@ def build_config(args) -> Config:
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.tensorboard:
+        backends = list(cfg.visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
+        backends.append(dict(type='TensorboardVisBackend'))
+        cfg.visualizer.vis_backends = backends
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
     if args.resume == 'auto':

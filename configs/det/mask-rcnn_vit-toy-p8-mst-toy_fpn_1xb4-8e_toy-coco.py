@@ -6,15 +6,16 @@
 #       work_dirs/mst_vit-toy-p8_1xb32-20e_toy/epoch_20.pth $pretrained
 pretrained = 'work_dirs/mst_vit-toy-p8_1xb32-20e_toy/backbone.pth'
 
-_base_ = './mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py'
+_base_ = [
+    './mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py', '../_base_/vit-toy-p8.py'
+]
 
 embed_dims = 96
 channels = 64
 classes = ('circle', 'cross', 'square', 'star', 'triangle')
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=embed_dims, num_layers=4, num_heads=3,
-                  feedforward_channels=4 * embed_dims),
+        arch={{_base_.vit_toy_arch}},
         img_size=64,
         patch_size=8,
         drop_path_rate=0.,

@@ -3,14 +3,15 @@
 # largest shapes; CPU, a minute.
 pretrained = 'work_dirs/mst_vit-toy-p8_1xb32-20e_toy/backbone.pth'
 
-_base_ = './vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py'
+_base_ = [
+    './vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py', '../_base_/vit-toy-p8.py'
+]
 
 embed_dims = 96
 classes = ('circle', 'cross', 'square', 'star', 'triangle')
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=embed_dims, num_layers=4, num_heads=3,
-                  feedforward_channels=4 * embed_dims),
+        arch={{_base_.vit_toy_arch}},
         img_size=64,
         patch_size=8,
         init_cfg=dict(checkpoint=pretrained)),

@@ -1,7 +1,7 @@
 # A miniature MST that pre-trains on CPU in minutes on the built-in toy scenes
 # (python tools/dataset_converters/make_toy_data.py data/toy).
 # A 4-block, 96-wide ViT with 8 px patches; 64 px global and 32 px local crops.
-_base_ = './mst_vit-small-p16_16xb64-coslr-100e_in1k.py'
+_base_ = ['./mst_vit-small-p16_16xb64-coslr-100e_in1k.py', '../_base_/vit-toy-p8.py']
 
 embed_dims = 96
 out_channels = 1024
@@ -9,8 +9,7 @@ warmup_epochs = 2
 
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=embed_dims, num_layers=4, num_heads=3,
-                  feedforward_channels=4 * embed_dims),
+        arch={{_base_.vit_toy_arch}},
         img_size=64,
         patch_size=8,
         drop_path_rate=0.),

@@ -15,6 +15,7 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(512, 512)))  # 1024x2048 slides
+optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.65))
 train_dataloader = dict(batch_size=1)
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader

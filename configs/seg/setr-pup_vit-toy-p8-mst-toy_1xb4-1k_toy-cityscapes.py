@@ -4,7 +4,10 @@
 # the full config. Pre-train and extract first (see configs/det/ toy config).
 pretrained = 'work_dirs/mst_vit-toy-p8_1xb32-20e_toy/backbone.pth'
 
-_base_ = './setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py'
+_base_ = [
+    './setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py',
+    '../_base_/vit-toy-p8.py',
+]
 
 embed_dims = 96
 num_classes = 6  # background + 5 shapes
@@ -13,8 +16,7 @@ norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
     backbone=dict(
-        arch=dict(_delete_=True, embed_dims=embed_dims, num_layers=4, num_heads=3,
-                  feedforward_channels=4 * embed_dims),
+        arch={{_base_.vit_toy_arch}},
         img_size=64,
         patch_size=8,
         drop_path_rate=0.,

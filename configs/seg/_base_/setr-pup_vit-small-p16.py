@@ -1,6 +1,6 @@
 # SETR-PUP (the paper's segmentation protocol) on a plain ViT-S/16, mmpretrain's
 # VisionTransformer: the main head on block 12, auxiliary heads on blocks 4, 6, 8.
-_base_ = 'mmseg::_base_/models/setr_pup.py'
+_base_ = ['mmseg::_base_/models/setr_pup.py', '../../_base_/vit-small-p16_dense.py']
 custom_imports = dict(imports=['mst_mm'], allow_failed_imports=False)
 
 embed_dims = 384
@@ -8,16 +8,7 @@ num_classes = 19
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='mmpretrain.VisionTransformer',
-        arch='deit-small',
-        img_size=224,
-        patch_size=16,
-        drop_path_rate=0.1,
-        out_indices=(3, 5, 7, 11),
-        out_type='featmap',
-        final_norm=False),  # the top-level config sets init_cfg: the pre-trained checkpoint
+    backbone={{_base_.vit_small_dense_backbone}},
     decode_head=dict(in_channels=embed_dims, num_classes=num_classes, norm_cfg=norm_cfg),
     auxiliary_head=[
         dict(type='SETRUPHead', in_channels=embed_dims, channels=256, in_index=i,

@@ -1,23 +1,16 @@
 # UperNet (the protocol of later self-supervised papers) on a plain ViT-S/16: blocks 4, 6,
 # 8, 12 resampled to strides 4-32 by ViTMultiScaleNeck, then mmseg's UPerHead and an FCN
 # auxiliary head.
-_base_ = 'mmseg::_base_/models/upernet_vit-b16_ln_mln.py'
+_base_ = [
+    'mmseg::_base_/models/upernet_vit-b16_ln_mln.py', '../../_base_/vit-small-p16_dense.py'
+]
 custom_imports = dict(imports=['mst_mm'], allow_failed_imports=False)
 
 embed_dims = 384
 num_classes = 19
 model = dict(
     pretrained=None,
-    backbone=dict(
-        _delete_=True,
-        type='mmpretrain.VisionTransformer',
-        arch='deit-small',
-        img_size=224,
-        patch_size=16,
-        drop_path_rate=0.1,
-        out_indices=(3, 5, 7, 11),
-        out_type='featmap',
-        final_norm=False),
+    backbone={{_base_.vit_small_dense_backbone}},
     neck=dict(_delete_=True, type='ViTMultiScaleNeck', in_channels=embed_dims,
               scales=(4, 2, 1, 0.5), norm_cfg=dict(type='SyncBN')),
     decode_head=dict(in_channels=[embed_dims] * 4, num_classes=num_classes),

@@ -71,3 +71,24 @@ def test_resume_from_a_missing_checkpoint_is_refused(tmp_path, toy_imagenet):
     assert result.returncode != 0
     assert 'checkpoint not found' in result.stderr and 'nope.pth' in result.stderr
     assert not glob.glob(str(tmp_path / '*.pth'))
+
+
+def test_a_second_run_in_the_same_work_dir_refuses_to_start(tmp_path, toy_imagenet):
+    work_dir = str(tmp_path / 'shared')
+    cmd = [sys.executable, osp.join(ROOT, 'tools/train.py'), TOY, '--work-dir', work_dir,
+           '--cfg-options', f'train_dataloader.dataset.data_root={toy_imagenet}',
+           'train_dataloader.num_workers=0', 'train_dataloader.batch_size=8',
+           'train_cfg.max_epochs=50']
+    first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, cwd=ROOT)
+    try:
+        for line in first.stdout:  # wait until the first run trains
+            if 'Epoch(train)' in line:
+                break
+        second = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+        assert second.returncode != 0
+        assert 'is in use by another training run' in second.stderr
+        assert first.poll() is None, 'the first run must go on'
+    finally:
+        first.kill()
+        first.wait()

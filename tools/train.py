@@ -10,6 +10,7 @@ Examples:
     python tools/train.py configs/det/CONFIG --cfg-options pretrained=BACKBONE.pth
 """
 import argparse
+import fcntl
 import os
 import os.path as osp
 
@@ -91,9 +92,27 @@ def set_pretrained(cfg: Config, checkpoint: str) -> None:
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=checkpoint)
 
 
+def lock_work_dir(work_dir: str):
+    """Refuse to start while another run trains in the same work dir.
+
+    An exclusive lock on WORK_DIR/.train.lock, held by the first process (rank 0) for
+    its lifetime and released by the system when it ends, however it ends.
+    """
+    os.makedirs(work_dir, exist_ok=True)
+    handle = open(osp.join(work_dir, '.train.lock'), 'a')
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f'{work_dir} is in use by another training run (lock '
+                         f'{handle.name}); wait for it to end or use another --work-dir.')
+    return handle
+
+
 def main():
     args = parse_args()
     cfg = build_config(args)
+    if int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', 0))) == 0:
+        lock = lock_work_dir(cfg.work_dir)  # noqa: F841  (held until the process ends)
     if args.launcher != 'none':
         # Initialise the process group ourselves so that CPU nodes work (gloo).
         from mst_mm.utils import init_distributed, setup_cpu_ddp

@@ -61,7 +61,7 @@ def test_teacher_forward_keeps_the_fused_attention_kernel_in_every_block():
     fused = [e for e in prof.events() if e.name == 'aten::scaled_dot_product_attention']
     assert len(fused) == len(model.backbone.layers)
     assert attention.shape == (2, 64)
-    assert torch.allclose(attention.sum(1) <= 1 + 1e-5, torch.ones(2, dtype=torch.bool))
+    assert (attention.sum(1) <= 1 + 1e-5).all()  # patches share the softmax with [CLS]
 
 
 def test_masked_patches_are_replaced_by_the_mask_token_and_only_they():

@@ -15,6 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.utils import launch
 
 
 def parse_args():
@@ -43,7 +44,6 @@ def main():
             raise SystemExit(f'{what} not found: {path}')
     cfg = Config.fromfile(args.config)
     cfg.merge_from_dict(args.cfg_options)
-    cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
@@ -51,10 +51,7 @@ def main():
         cfg.test_evaluator = [*(cfg.test_evaluator if isinstance(cfg.test_evaluator, list)
                                 else [cfg.test_evaluator]),
                               dict(type='DumpResults', out_file_path=args.out)]
-    if args.launcher != 'none':
-        from mst_mm.utils import init_distributed, setup_cpu_ddp
-        init_distributed(args.launcher)
-        setup_cpu_ddp(cfg)
+    launch(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     print({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})

@@ -18,6 +18,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.utils import launch
 
 
 def parse_args():
@@ -56,7 +57,6 @@ def build_config(args) -> Config:
     cfg.merge_from_dict(args.cfg_options)
     if 'pretrained' in args.cfg_options:
         set_pretrained(cfg, args.cfg_options['pretrained'])
-    cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
@@ -113,11 +113,7 @@ def main():
     cfg = build_config(args)
     if int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', 0))) == 0:
         lock = lock_work_dir(cfg.work_dir)  # noqa: F841  (held until the process ends)
-    if args.launcher != 'none':
-        # Initialise the process group ourselves so that CPU nodes work (gloo).
-        from mst_mm.utils import init_distributed, setup_cpu_ddp
-        init_distributed(args.launcher)
-        setup_cpu_ddp(cfg)
+    launch(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

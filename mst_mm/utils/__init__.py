@@ -1,3 +1,3 @@
-from .launch import init_distributed, setup_cpu_ddp
+from .launch import init_distributed, launch, setup_cpu_ddp
 
-__all__ = ['init_distributed', 'setup_cpu_ddp']
+__all__ = ['init_distributed', 'launch', 'setup_cpu_ddp']

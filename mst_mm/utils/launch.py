@@ -58,4 +58,13 @@ def setup_cpu_ddp(cfg) -> None:
     wrapper.setdefault('broadcast_buffers', False)
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
-    cfg.env_cfg.dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}), backend='gloo')
+
+
+def launch(cfg, launcher: str) -> None:
+    """Prepare a Runner config for ``launcher``: with 'pytorch' or 'slurm', initialise
+    the process group here (the Runner then skips its own, CUDA-only ``init_dist``) and
+    make DDP work on CPU nodes."""
+    cfg.launcher = launcher
+    if launcher != 'none':
+        init_distributed(launcher)
+        setup_cpu_ddp(cfg)

@@ -3,7 +3,8 @@
 
 Examples:
     python tools/train.py configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py
-    python tools/train.py CONFIG --work-dir work_dirs/run --resume   # newest checkpoint
+    python tools/train.py CONFIG --work-dir work_dirs/run     # resumes if it holds checkpoints
+    python tools/train.py CONFIG --resume work_dirs/run/epoch_5.pth
     python tools/train.py CONFIG --amp --cfg-options train_dataloader.batch_size=32
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch
     # a transfer config from another pre-trained backbone (see extract_backbone.py):
@@ -15,9 +16,12 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.engine.checkpoints import (ResumeError, check_resume_checkpoint,
+                                       find_resume_checkpoint)
 from mst_mm.utils import launch
 
 
@@ -27,9 +31,13 @@ def parse_args():
     parser.add_argument('config', help='the config file to train with')
     parser.add_argument('--work-dir', help='where logs and checkpoints go '
                         '(default: work_dirs/<config name>)')
-    parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from CHECKPOINT, or, with no value, from the newest '
-                        'checkpoint in the work dir')
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument('--resume', nargs='?', type=str, const='auto', default='auto',
+                        help='resume from CHECKPOINT. Without it (or with no value), a run '
+                        'resumes on its own from the newest complete checkpoint in the '
+                        'work dir, if there is one, so a preempted or requeued job goes on')
+    resume.add_argument('--no-resume', dest='resume', action='store_const', const=None,
+                        help='start from scratch even if the work dir holds checkpoints')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision (AmpOptimWrapper)')
     parser.add_argument('--tensorboard', action='store_true',
@@ -73,13 +81,43 @@ def build_config(args) -> Config:
         cfg.visualizer.vis_backends = backends
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise SystemExit(f'--resume: checkpoint not found: {args.resume}')
-        cfg.resume, cfg.load_from = True, args.resume
+    make_resumable(cfg)
+    set_resume(cfg, args.resume)
     return cfg
+
+
+def set_resume(cfg: Config, resume) -> None:
+    """Resume from ``resume`` ('auto': the work dir's newest complete checkpoint, if any).
+
+    The checkpoint is checked before anything is written: a file that is not a training
+    checkpoint of this config's model stops the run with the reason.
+    """
+    if resume is None:
+        return
+    if resume == 'auto':
+        resume = find_resume_checkpoint(cfg.work_dir, MMLogger.get_current_instance())
+        if resume is None:
+            return
+        print(f'Resuming from {resume}, the newest checkpoint in {cfg.work_dir} '
+              '(--no-resume starts over).', flush=True)
+    try:
+        check_resume_checkpoint(resume, cfg)
+    except ResumeError as e:
+        raise SystemExit(f'--resume: {e}')
+    cfg.resume, cfg.load_from = True, resume
+
+
+def make_resumable(cfg: Config) -> None:
+    """Exact mid-epoch resume for epoch-based training, and a checkpoint on preemption."""
+    train_cfg = cfg.get('train_cfg') or {}
+    if train_cfg.get('type', 'EpochBasedTrainLoop' if train_cfg.get('by_epoch') else None) \
+            in ('EpochBasedTrainLoop', 'mmengine.EpochBasedTrainLoop'):
+        train_cfg.pop('by_epoch', None)
+        train_cfg['type'] = 'mmengine.ExactResumeEpochBasedTrainLoop'
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any('PreemptionCheckpointHook' in str(h.get('type')) for h in hooks):
+        hooks.append(dict(type='mmengine.PreemptionCheckpointHook'))
+    cfg.custom_hooks = hooks
 
 
 def set_pretrained(cfg: Config, checkpoint: str) -> None:

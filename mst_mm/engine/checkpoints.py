@@ -1,0 +1,161 @@
+"""Checkpoints that survive a kill, and the choice of the one a training run resumes from.
+
+* Every local file mmengine writes goes to a temporary file in the same folder, is
+  flushed to disk and then renamed over its name (``AtomicLocalBackend``, registered as
+  mmengine's ``local`` file backend). A process killed while writing a checkpoint leaves
+  the previous checkpoints as they were and no partial file under a checkpoint's name.
+  ``last_checkpoint`` is written only after the checkpoint it names is complete.
+* ``find_resume_checkpoint`` takes the checkpoint ``last_checkpoint`` names and falls back
+  to the newest complete checkpoint in the work dir when that one is unusable.
+* ``check_resume_checkpoint`` refuses, before anything in the work dir is touched, a file
+  that is not a training checkpoint or was written by a run of another model.
+"""
+import glob
+import os
+import os.path as osp
+import tempfile
+from typing import Optional, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.fileio import LocalBackend, register_backend
+
+
+def atomic_write(data: Union[bytes, str], path: str) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either the old file or the new one."""
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend whose writes are atomic (see ``atomic_write``)."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        atomic_write(obj, str(filepath))
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        atomic_write(obj.encode(encoding), str(filepath))
+
+
+register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+
+
+def write_last_checkpoint(work_dir: str, checkpoint: str) -> None:
+    """Point ``WORK_DIR/last_checkpoint`` at ``checkpoint``, atomically."""
+    atomic_write(checkpoint, osp.join(work_dir, 'last_checkpoint'))
+
+
+class ResumeError(RuntimeError):
+    """A checkpoint that a run cannot resume from."""
+
+
+def _load(path: str) -> dict:
+    try:
+        # mmap: only the parts read (the meta) are read from disk.
+        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
+    except Exception as e:  # noqa: BLE001  (any failure means: not a usable checkpoint)
+        raise ResumeError(f'{path} is not a readable checkpoint: {e}') from e
+
+
+def _is_training_checkpoint(checkpoint) -> bool:
+    return isinstance(checkpoint, dict) and {'meta', 'state_dict'} <= checkpoint.keys()
+
+
+def find_resume_checkpoint(work_dir: str, logger=None) -> Optional[str]:
+    """The newest complete training checkpoint in ``work_dir``, or None if there is none.
+
+    ``last_checkpoint`` names it; when that file is missing, empty, or names a file that
+    cannot be loaded, the checkpoints in the folder are read and the one of the latest
+    iteration is taken, with a warning.
+    """
+    named = None
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            named = f.read().strip() or None
+    if named is not None:
+        try:
+            if _is_training_checkpoint(_load(named)):
+                return named
+        except ResumeError:
+            pass
+    found = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        try:
+            checkpoint = _load(path)
+        except ResumeError:
+            continue
+        if _is_training_checkpoint(checkpoint):
+            found.append((checkpoint['meta'].get('iter', -1), path))
+    if not found:
+        return None
+    newest = max(found)[1]
+    if named is not None and logger is not None:
+        logger.warning(f'{pointer} names {named}, which is not a usable checkpoint; '
+                       f'resuming from {newest}, the newest complete one.')
+    return newest
+
+
+def _plain(value):
+    """Config values with lists and tuples made alike, for comparison."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _first_difference(a, b, prefix: str, ignore=('init_cfg',)) -> Optional[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b), key=str):
+            if key in ignore:
+                continue
+            if key not in a or key not in b:
+                return f'{prefix}.{key} ({"missing" if key not in a else "present"} in the ' \
+                       f'checkpoint, {"missing" if key not in b else "present"} in the config)'
+            found = _first_difference(a[key], b[key], f'{prefix}.{key}', ignore)
+            if found:
+                return found
+        return None
+    if a != b:
+        return f'{prefix} (checkpoint {a!r}, config {b!r})'
+    return None
+
+
+def check_resume_checkpoint(path: str, cfg: Config) -> None:
+    """Refuse ``path`` unless it is a training checkpoint of the model in ``cfg``.
+
+    Raises:
+        ResumeError: naming the file and what is wrong with it.
+    """
+    if not osp.isfile(path):
+        raise ResumeError(f'checkpoint not found: {path}')
+    checkpoint = _load(path)
+    if not _is_training_checkpoint(checkpoint):
+        keys = sorted(checkpoint)[:5] if isinstance(checkpoint, dict) else type(checkpoint)
+        raise ResumeError(
+            f'{path} is not a training checkpoint of tools/train.py (it has no meta and '
+            f'state_dict; found {keys}). A converted backbone is loaded with '
+            '`pretrained=`, not resumed.')
+    saved = checkpoint['meta'].get('cfg')
+    if saved is None:
+        raise ResumeError(f'{path} does not record the config it was trained with, so it '
+                          'cannot be checked against this one.')
+    saved_model = _plain(Config.fromstring(saved, file_format='.py').get('model'))
+    model = _plain(cfg.get('model'))
+    difference = _first_difference(saved_model, model, 'model')
+    if difference:
+        raise ResumeError(f'{path} was written by a run of another model: it differs at '
+                          f'{difference}. Resume it with its own config, or train this '
+                          'config in another --work-dir.')

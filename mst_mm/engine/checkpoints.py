@@ -69,7 +69,10 @@ def _load(path: str) -> dict:
 
 
 def _is_training_checkpoint(checkpoint) -> bool:
-    return isinstance(checkpoint, dict) and {'meta', 'state_dict'} <= checkpoint.keys()
+    """What ``Runner.save_checkpoint`` writes: weights, the loop's place and its logs."""
+    return (isinstance(checkpoint, dict)
+            and {'meta', 'state_dict', 'message_hub'} <= checkpoint.keys()
+            and 'iter' in checkpoint['meta'])
 
 
 def find_resume_checkpoint(work_dir: str, logger=None) -> Optional[str]:
@@ -145,8 +148,8 @@ def check_resume_checkpoint(path: str, cfg: Config) -> None:
     if not _is_training_checkpoint(checkpoint):
         keys = sorted(checkpoint)[:5] if isinstance(checkpoint, dict) else type(checkpoint)
         raise ResumeError(
-            f'{path} is not a training checkpoint of tools/train.py (it has no meta and '
-            f'state_dict; found {keys}). A converted backbone is loaded with '
+            f'{path} is not a training checkpoint of tools/train.py (it lacks the meta, '
+            f'state_dict and message_hub that resuming needs; found {keys}). A converted backbone is loaded with '
             '`pretrained=`, not resumed.')
     saved = checkpoint['meta'].get('cfg')
     if saved is None:

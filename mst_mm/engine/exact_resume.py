@@ -12,9 +12,10 @@ random generators as they happen to be; three things make it exact here:
   with the random generators seeded from (seed, epoch, sample index) and put back
   afterwards, so a sample is augmented the same in a data-loader worker, in the main
   process, before or after a resume.
-* **The main process's generators are part of the checkpoint.** They are seeded from
-  (seed, epoch) at the start of every epoch and saved in each checkpoint; a resume in the
-  middle of an epoch restores them at the batch it continues from.
+* **The model's randomness depends on the iteration only.** The generators of each
+  process are seeded from (seed, iteration) before each iteration (masks, drop path,
+  the detector's samplers), so a resumed run draws what the unbroken one drew, on every
+  rank, with nothing but the seed to keep.
 
 ``tools/train.py`` uses ``ExactResumeEpochBasedTrainLoop`` in place of mmengine's
 ``EpochBasedTrainLoop``; it trains exactly like it when nothing is resumed. Iteration-
@@ -27,52 +28,41 @@ from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
 from torch.utils.data import DataLoader
 
 
-def get_rng_state() -> dict:
-    """The states of python's, numpy's and torch's global generators (weights-only safe)."""
-    kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    state = dict(python=random.getstate(),
-                 numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
-                 torch=torch.get_rng_state())
-    if torch.cuda.is_available():
-        state['cuda'] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict) -> None:
-    """Put back what ``get_rng_state`` returned."""
-    version, internal, gauss_next = state['python']
-    random.setstate((version, tuple(internal), gauss_next))
-    kind, keys, pos, has_gauss, gauss = state['numpy']
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
-    torch.set_rng_state(state['torch'])
-    if 'cuda' in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['cuda'])
+def _seed_from(*entropy: int) -> int:
+    return int(np.random.SeedSequence([e & 0xFFFFFFFF for e in entropy]).generate_state(1)[0])
 
 
 def seed_all(*entropy: int) -> None:
-    """Seed python, numpy and torch (all devices) from a tuple of non-negative ints."""
-    seed = int(np.random.SeedSequence([e & 0xFFFFFFFF for e in entropy]).generate_state(1)[0])
+    """Seed python, numpy and torch (every device) from a tuple of non-negative ints."""
+    seed = _seed_from(*entropy)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
 
 
 @contextmanager
-def forked_rng(*entropy: int):
-    """Run the body with generators seeded from ``entropy``; restore them afterwards."""
-    saved = get_rng_state()
-    seed_all(*entropy)
+def forked_cpu_rng(*entropy: int):
+    """Run the body with the CPU generators seeded from ``entropy``; put them back after.
+
+    CPU only: data-loader workers are forked, and CUDA cannot be touched in them.
+    """
+    saved = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    seed = _seed_from(*entropy)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.default_generator.manual_seed(seed)
     try:
         yield
     finally:
-        set_rng_state(saved)
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.set_rng_state(saved[2])
 
 
 class SeededPipeline:
@@ -88,7 +78,7 @@ class SeededPipeline:
         self.epoch = torch.zeros((), dtype=torch.int64).share_memory_()
 
     def __call__(self, results: dict):
-        with forked_rng(self.seed, int(self.epoch), results['sample_idx']):
+        with forked_cpu_rng(self.seed, int(self.epoch), results['sample_idx']):
             return self.pipeline(results)
 
     def __repr__(self) -> str:
@@ -121,21 +111,6 @@ def loader_without_first_batches(loader: DataLoader, num_skipped: int) -> DataLo
                       batch_sampler=_SkipBatches(loader.batch_sampler, num_skipped), **kwargs)
 
 
-class RNGStateHook(Hook):
-    """Saves the generators in each checkpoint and hands them to the loop on resume."""
-
-    priority = 'VERY_LOW'
-
-    def __init__(self, loop: 'ExactResumeEpochBasedTrainLoop') -> None:
-        self.loop = loop
-
-    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint['rng_state'] = get_rng_state()
-
-    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        self.loop.resumed_rng_state = checkpoint.get('rng_state')
-
-
 @LOOPS.register_module()
 class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
     """mmengine's ``EpochBasedTrainLoop`` with an exact resume (see the module docstring).
@@ -145,9 +120,7 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
 
     def __init__(self, runner, dataloader, *args, **kwargs) -> None:
         super().__init__(runner, dataloader, *args, **kwargs)
-        self.resumed_rng_state: Optional[dict] = None
         self.seeded_pipeline = self._seed_pipeline(self.dataloader.dataset)
-        runner.register_hook(RNGStateHook(self))
 
     def _seed_pipeline(self, dataset) -> Optional[SeededPipeline]:
         pipeline = getattr(dataset, 'pipeline', None)
@@ -164,7 +137,6 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         """One epoch, from the batch the run resumed at when it resumed mid-epoch."""
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
-        seed_all(self.runner.seed, self._epoch)
         if self.seeded_pipeline is not None:
             # The seed as resumed; workers are forked after this, at iter(loader).
             self.seeded_pipeline.seed = self.runner.seed
@@ -174,16 +146,11 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         if done > 0:
             self.runner.logger.info(f'Resuming epoch {self._epoch + 1} at batch {done + 1}.')
             loader = loader_without_first_batches(loader, done)
-        batches = iter(loader)
-        if done > 0:
-            if self.resumed_rng_state is None:
-                self.runner.logger.warning(
-                    'The resumed checkpoint has no generator states: the rest of this '
-                    'epoch will not be exactly as in an unbroken run.')
-            else:
-                set_rng_state(self.resumed_rng_state)
-        self.resumed_rng_state = None
-        for idx, data_batch in enumerate(batches, start=done):
+        for idx, data_batch in enumerate(loader, start=done):
             self.run_iter(idx, data_batch)
         self.runner.call_hook('after_train_epoch')
         self._epoch += 1
+
+    def run_iter(self, idx, data_batch) -> None:
+        seed_all(self.runner.seed, self._iter)
+        super().run_iter(idx, data_batch)

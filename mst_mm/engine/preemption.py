@@ -37,7 +37,7 @@ class PreemptionCheckpointHook(Hook):
 
     The handler only notes the signal. After the iteration in progress, all ranks agree
     on it (one all-reduce of a flag per iteration), rank 0 saves ``iter_N.pth`` of that
-    iteration (with optimizer, schedulers and generator states) and points
+    iteration (with optimizer and schedulers) and points
     ``last_checkpoint`` at it, every rank exits with status 128 + signal number, as a
     process killed by the signal would. ``tools/train.py`` resumes from it on its own.
 
@@ -95,12 +95,13 @@ class PreemptionCheckpointHook(Hook):
         runner.save_checkpoint(runner.work_dir, filename, by_epoch=False)
         if is_main_process():
             write_last_checkpoint(runner.work_dir, osp.join(runner.work_dir, filename))
-            if signum in self.requeue_signals and 'SLURM_JOB_ID' in os.environ:
-                self._requeue(runner, os.environ['SLURM_JOB_ID'])
         barrier()
         self.after_train(runner)
         runner.logger.warning(f'Stopped at iteration {runner.iter + 1}; the next run in '
                               f'{runner.work_dir} resumes from {filename}.')
+        if (is_main_process() and signum in self.requeue_signals
+                and 'SLURM_JOB_ID' in os.environ):
+            self._requeue(runner, os.environ['SLURM_JOB_ID'])
         raise SystemExit(128 + signum)
 
     @staticmethod

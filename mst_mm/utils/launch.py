@@ -66,5 +66,8 @@ def launch(cfg, launcher: str) -> None:
     make DDP work on CPU nodes."""
     cfg.launcher = launcher
     if launcher != 'none':
-        init_distributed(launcher)
+        backend = init_distributed(launcher)
         setup_cpu_ddp(cfg)
+        if dist.get_rank() == 0:
+            print(f'Distributed: {dist.get_world_size()} processes, backend {backend}, '
+                  f'launcher {launcher}.', flush=True)

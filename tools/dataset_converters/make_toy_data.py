@@ -1,15 +1,23 @@
 """Generate the synthetic "toy shapes" data of the miniature benchmark.
 
-Every scene is a canvas with a few non-overlapping shapes in random solid
-colours over a random textured background. The same scenes are written in
-three real dataset formats, so that a model pre-trained on the ImageNet-style
-copy can be transferred to the detection and segmentation copies:
+Three datasets in real dataset formats, so that a model pre-trained on the
+ImageNet-style one can be transferred to the detection and segmentation ones:
 
-* ``OUT_DIR/imagenet``: ImageNet folder layout (mmpretrain ``CustomDataset``),
-  labelled with the class of the largest shape of the scene.
+* ``OUT_DIR/imagenet``: ImageNet folder layout (mmpretrain ``CustomDataset``).
+  Object-centric like ImageNet: every image is a square with ONE large shape
+  (40-80 % of the side, random position and rotation) in a random colour
+  that contrasts with a plain or mildly textured background; the label is
+  the class of that shape.
 * ``OUT_DIR/coco``: COCO 2017 instance annotations (mmdet ``CocoDataset``).
 * ``OUT_DIR/cityscapes``: Cityscapes ``leftImg8bit`` / ``gtFine`` layout
   (mmseg ``CityscapesDataset``, cityscapesscripts evaluation).
+
+The COCO and Cityscapes copies hold the same scenes: canvases with a few
+non-overlapping shapes in random solid colours over a random textured
+background. Image ``i`` of the ImageNet copy shows the class of the largest
+shape of scene ``i``, but is drawn separately (and from a random stream of
+its own), because multi-shape scenes squashed to the classifier's square
+input are not learnable by the tiny toy models.
 
 Output is deterministic: the same parameters give byte-identical files.
 
@@ -43,7 +51,7 @@ CITIES = {'train': ('toyville', 'shapeburg'), 'val': ('gridham', )}
 META_FILE = 'toy_data.json'
 DATASET_DIRS = ('imagenet', 'coco', 'cityscapes')
 #: Bump when the generator changes its output, so old copies are regenerated.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # No chroma subsampling: the JPEG copies stay close to the lossless PNGs.
 JPEG_PARAMS = [
@@ -61,6 +69,19 @@ MAX_AREA_RATIO = 0.7
 SHAPE_MARGIN = 2  # free pixels kept between two shapes
 PLACEMENT_TRIES = 50
 PROGRESS_EVERY = 64
+
+# The object-centric ImageNet images: squares of side min(size) whose shape
+# has a circumdiameter of OBJECT_DIAMETER times the side. Of
+# OBJECT_COLOUR_CANDIDATES random colours the shape gets the one farthest
+# from the background colour, so it always stands out clearly.
+OBJECT_DIAMETER = (0.4, 0.8)
+OBJECT_COLOUR_CANDIDATES = 8
+PLAIN_BACKGROUND_PROB = 0.5
+TEXTURE_AMPLITUDE = 30.  # max per-channel contrast of a background texture
+OBJECT_NOISE = 6.  # max standard deviation of the pixel noise
+#: Spawn key of the random stream of the ImageNet images, which keeps the
+#: streams of the COCO / Cityscapes scenes as they were.
+IMAGENET_STREAM = 1
 
 
 @dataclass
@@ -274,8 +295,65 @@ def generate_scene(rng: np.random.Generator,
     return Scene(image=np.round(image).astype(np.uint8), shapes=shapes)
 
 
+@dataclass
+class ObjectImage:
+    """An object-centric ImageNet-style image: BGR uint8, one shape."""
+    image: np.ndarray
+    shape: Shape
+    background: np.ndarray  # mean BGR colour of the background, float
+    colour: np.ndarray  # BGR colour of the shape, float
+
+    @property
+    def label(self) -> int:
+        """Class index of the shape, the image label."""
+        return self.shape.label
+
+
+def imagenet_rng(seed: int, split_index: int,
+                 index: int) -> np.random.Generator:
+    """Random generator of ImageNet image ``index`` of a split.
+
+    A stream of its own: not that of scene ``index`` of the COCO and
+    Cityscapes copies, ``np.random.default_rng((seed, split_index, index))``.
+    """
+    return np.random.default_rng(
+        np.random.SeedSequence((seed, split_index, index),
+                               spawn_key=(IMAGENET_STREAM, )))
+
+
+def generate_object_image(rng: np.random.Generator, label: int,
+                          side: int) -> ObjectImage:
+    """One large shape of class ``label`` on a square background.
+
+    The background is a plain colour or, with probability
+    ``1 - PLAIN_BACKGROUND_PROB``, a colour with a low-contrast texture; the
+    image gets mild pixel noise. The shape is a solid colour far from the
+    background colour; its circumdiameter is a random fraction
+    (``OBJECT_DIAMETER``) of ``side``, its rotation is random and it lies
+    entirely inside the image at a random position.
+    """
+    base = random_colours(rng, 1)[0]
+    image = np.broadcast_to(base, (side, side, 3)).copy()
+    if rng.random() >= PLAIN_BACKGROUND_PROB:
+        offset = rng.uniform(-TEXTURE_AMPLITUDE, TEXTURE_AMPLITUDE, size=3)
+        pattern = random_pattern(rng, side, side)[..., None]
+        image = image + offset.astype(np.float32) * (pattern - 0.5)
+    image = np.clip(image, 0, 255)
+    background = image.reshape(-1, 3).mean(axis=0)
+    candidates = random_colours(rng, OBJECT_COLOUR_CANDIDATES)
+    distances = np.linalg.norm(candidates - background, axis=1)
+    colour = candidates[np.argmax(distances)]
+    radius = rng.uniform(*OBJECT_DIAMETER) * side / 2
+    shape = place_shape(rng, label, radius, side, side)
+    image[shape.mask] = colour
+    image += rng.normal(0, rng.uniform(0, OBJECT_NOISE), size=image.shape)
+    image = np.round(np.clip(image, 0, 255)).astype(np.uint8)
+    return ObjectImage(
+        image=image, shape=shape, background=background, colour=colour)
+
+
 class ToyDataWriter:
-    """Writes scenes in the ImageNet, COCO and Cityscapes layouts.
+    """Writes ImageNet-style images and COCO / Cityscapes scenes.
 
     Args:
         out_dir: Folder that receives ``imagenet``, ``coco`` and
@@ -291,11 +369,13 @@ class ToyDataWriter:
         self.train_id_to_label_id = np.array(
             [trainId2label[t].id for t in range(len(CLASSES) + 1)], np.uint8)
 
-    def add(self, split: str, index: int, scene: Scene) -> None:
-        """Write the files of scene ``index`` of ``split``."""
+    def add(self, split: str, index: int, scene: Scene,
+            obj: ObjectImage) -> None:
+        """Write scene ``index`` of ``split`` and its ImageNet image."""
         name = f'{split}_{index:06d}'
+        jpeg = cv2.imencode('.jpg', obj.image, JPEG_PARAMS)[1].tobytes()
+        self._add_imagenet(split, name, jpeg, obj.label)
         jpeg = cv2.imencode('.jpg', scene.image, JPEG_PARAMS)[1].tobytes()
-        self._add_imagenet(split, name, jpeg, scene.label)
         self._add_coco(split, index, name, jpeg, scene)
         self._add_cityscapes(split, index, scene)
 
@@ -450,8 +530,10 @@ def make_toy_data(out_dir: Union[str, Path],
         seed: Random seed; the same seed gives byte-identical files.
         num_train: Number of training scenes.
         num_val: Number of validation scenes.
-        size: Canvas (width, height) of every image.
-        num_shapes: Inclusive (min, max) number of shapes per scene.
+        size: Canvas (width, height) of the COCO and Cityscapes scenes; the
+            ImageNet images are squares of side ``min(size)``.
+        num_shapes: Inclusive (min, max) number of shapes per COCO /
+            Cityscapes scene (an ImageNet image has one).
         force: Regenerate even if an up-to-date copy exists.
 
     Returns:
@@ -481,9 +563,12 @@ def make_toy_data(out_dir: Union[str, Path],
         for index in range(num):
             # One generator per scene: a scene does not depend on the
             # number of scenes, and labels cycle so every class has images.
+            label = index % len(CLASSES)
             rng = np.random.default_rng((seed, split_index, index))
-            scene = generate_scene(rng, index % len(CLASSES), num_shapes, size)
-            writer.add(split, index, scene)
+            scene = generate_scene(rng, label, num_shapes, size)
+            obj = generate_object_image(
+                imagenet_rng(seed, split_index, index), label, min(size))
+            writer.add(split, index, scene, obj)
             if (index + 1) % PROGRESS_EVERY == 0 or index + 1 == num:
                 print(f'[{split}] {index + 1}/{num} scenes')
     writer.finish()
@@ -504,16 +589,19 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=f"""\
 Write the deterministic synthetic "toy shapes" data of the miniature
-benchmark: scenes of non-overlapping shapes in random solid colours over
-textured backgrounds, the same scenes in three dataset formats. The same
-parameters give byte-identical files.
+benchmark: object-centric square images of one large shape for
+classification (ImageNet layout), and scenes of non-overlapping shapes in
+random solid colours over textured backgrounds for detection and
+segmentation (COCO and Cityscapes layouts). The same parameters give
+byte-identical files.
 shape classes: {", ".join(CLASSES)}""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="""written files:
   OUT_DIR/imagenet/{train,val}/<class>/<split>_<index>.JPEG
   OUT_DIR/imagenet/meta/{train,val}.txt   lines "<class>/<file> <label>"
   OUT_DIR/imagenet/meta/classes.txt       one class name per line
-      image label = class of the largest shape (mmpretrain CustomDataset)
+      squares of side min(W, H), one large shape each, labelled with its
+      class (mmpretrain CustomDataset)
   OUT_DIR/coco/{train2017,val2017}/<split>_<index>.jpg
   OUT_DIR/coco/annotations/instances_{train2017,val2017}.json
       COCO instances, polygon masks, category ids from 1 (mmdet CocoDataset)
@@ -546,14 +634,16 @@ shape classes: {", ".join(CLASSES)}""",
         nargs=2,
         default=(256, 128),
         metavar=('W', 'H'),
-        help='image width and height (default: 256 128)')
+        help='scene width and height; ImageNet images are squares of '
+        'side min(W, H) (default: 256 128)')
     parser.add_argument(
         '--num-shapes',
         type=int,
         nargs=2,
         default=(2, 5),
         metavar=('MIN', 'MAX'),
-        help='inclusive range of shapes per scene (default: 2 5)')
+        help='inclusive range of shapes per COCO / Cityscapes scene '
+        '(default: 2 5)')
     parser.add_argument(
         '--force',
         action='store_true',

@@ -1,0 +1,108 @@
+"""tools/slurm_train.sh on a real Slurm cluster: two tasks train the toy MST with DDP;
+a batch job sent Slurm's time-limit signal checkpoints, requeues itself and, started
+again by Slurm, finishes with the unbroken run's weights.
+
+The set-up starts a single-node cluster on this host (tools/dev/local_slurm.sh: Debian's
+slurm-wlm and munge, as root). Where that is impossible the tests are skipped, saying
+why; CI runs them.
+"""
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, TOY_PRETRAIN
+from test_preemption import assert_same_training_state
+
+PARTITION = os.environ.get('MST_MM_SLURM_PARTITION', 'debug')
+
+
+def slurm_is_up() -> bool:
+    try:
+        return subprocess.run(['sinfo', '-h', '-p', PARTITION, '-o', '%t'], capture_output=True,
+                              text=True, timeout=20).stdout.strip() in ('idle', 'mix')
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope='module')
+def slurm():
+    if not slurm_is_up():
+        if os.geteuid() != 0 or not shutil.which('apt-get'):
+            pytest.skip('no Slurm here, and starting one needs root on Debian/Ubuntu')
+        result = subprocess.run(['bash', osp.join(ROOT, 'tools/dev/local_slurm.sh'), 'start'],
+                                capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert slurm_is_up()
+    # The jobs' tasks run this Python, one thread each.
+    env = {k: v for k, v in os.environ.items() if not k.startswith('SLURM_')}
+    env.update(PATH=osp.dirname(sys.executable) + os.pathsep + env['PATH'],
+               OMP_NUM_THREADS='1', GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1')
+    return env
+
+
+def slurm_train_cmd(work_dir, data):
+    """tools/slurm_train.sh with two tasks: 9 iterations (3 epochs of 24 / (2 x 4))."""
+    return ['bash', osp.join(ROOT, 'tools/slurm_train.sh'), PARTITION, 'mst-toy', TOY_PRETRAIN,
+            str(work_dir), '--cfg-options',
+            f'train_dataloader.dataset.data_root={data["imagenet"]}',
+            'train_dataloader.batch_size=4', 'train_dataloader.num_workers=1',
+            'train_cfg.max_epochs=3', 'default_hooks.logger.interval=1', 'randomness.seed=0']
+
+
+@pytest.fixture(scope='module')
+def unbroken(slurm, pretrained, tmp_path_factory):
+    work_dir = tmp_path_factory.mktemp('slurm') / 'unbroken'
+    result = subprocess.run(slurm_train_cmd(work_dir, pretrained['data']), capture_output=True,
+                            text=True, cwd=ROOT, env=slurm, timeout=900)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    return work_dir, log
+
+
+def test_slurm_train_runs_two_ranks(unbroken):
+    work_dir, log = unbroken
+    assert 'Distributed: 2 processes, backend gloo, launcher slurm.' in log
+    assert 'Epoch(train) [3][3/3]' in log  # the 24 images split between the two ranks
+    assert osp.isfile(osp.join(work_dir, 'epoch_3.pth'))
+
+
+def job_state(job_id: str) -> dict:
+    text = subprocess.run(['scontrol', 'show', 'job', job_id], capture_output=True,
+                          text=True).stdout
+    return dict(re.findall(r'(JobState|Restarts)=(\S+)', text))
+
+
+def test_signalled_batch_job_checkpoints_requeues_and_finishes_exactly(
+        slurm, pretrained, unbroken, tmp_path):
+    work_dir, out = tmp_path / 'requeued', tmp_path / 'job.out'
+    job = subprocess.run(
+        ['sbatch', '--parsable', '-p', PARTITION, '-n', '2', '--requeue',
+         '--open-mode=append', '-o', str(out), '--wrap',
+         ' '.join(slurm_train_cmd(work_dir, pretrained['data']))],
+        capture_output=True, text=True, cwd=ROOT, env=slurm, check=True).stdout.strip()
+    job_id = job.split(';')[0]
+    try:
+        deadline = time.time() + 600
+        while 'Epoch(train) [2][1/3]' not in (out.read_text() if out.exists() else ''):
+            assert time.time() < deadline, out.read_text()[-4000:]
+            time.sleep(0.05)
+        # What `sbatch --signal=USR1@T` sends T seconds ahead of the time limit.
+        subprocess.run(['scancel', '--signal=USR1', job_id], check=True)
+        while not (job_state(job_id).get('JobState') in ('COMPLETED', 'FAILED', 'CANCELLED')
+                   and job_state(job_id).get('Restarts') != '0'):
+            assert time.time() < deadline, (job_state(job_id), out.read_text()[-4000:])
+            time.sleep(0.5)
+    finally:
+        subprocess.run(['scancel', job_id])
+    log = out.read_text()
+    assert job_state(job_id) == {'JobState': 'COMPLETED', 'Restarts': '1'}, log[-4000:]
+    saved = re.search(r'SIGUSR1 received: saving (iter_\d+\.pth)', log).group(1)
+    assert f'Requeued Slurm job {job_id}' in log
+    assert f'Resuming from {work_dir / saved}' in log
+    assert_same_training_state(unbroken[0] / 'epoch_3.pth', work_dir / 'epoch_3.pth')

@@ -9,21 +9,22 @@ from mmengine.config import Config
 from conftest import PRETRAIN_CONFIGS, ROOT, run
 
 TOY_MST = 'configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py'
+# A few iterations per step.
+CUT_DOWN = [
+    '--pretrain-options', 'train_cfg.max_epochs=3', 'train_dataloader.dataset.indices=16',
+    'train_dataloader.batch_size=8',
+    '--det-options', 'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=8',
+    'test_dataloader.dataset.indices=8', 'param_scheduler.0.end=2',
+    '--seg-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
+    'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
+    '--linear-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+    'train_dataloader.dataset.indices=32', 'test_dataloader.dataset.indices=16',
+]
 
 
 def test_the_runner_fills_a_row_per_pretraining_and_skips_what_is_done(tmp_path):
     work_dir = tmp_path / 'benchmark'
-    cut_down = [
-        '--pretrain-options', 'train_cfg.max_epochs=3', 'train_dataloader.dataset.indices=16',
-        'train_dataloader.batch_size=8',
-        '--det-options', 'train_cfg.max_epochs=1', 'train_dataloader.dataset.indices=8',
-        'test_dataloader.dataset.indices=8', 'param_scheduler.0.end=2',
-        '--seg-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
-        'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
-        '--linear-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-        'train_dataloader.dataset.indices=32', 'test_dataloader.dataset.indices=16',
-    ]
-    args = ['tools/run_benchmark.py', TOY_MST, '--work-dir', work_dir, *cut_down]
+    args = ['tools/run_benchmark.py', TOY_MST, '--work-dir', work_dir, *CUT_DOWN]
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
     table = (work_dir / 'results.md').read_text()

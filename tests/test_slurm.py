@@ -17,6 +17,7 @@ import time
 import pytest
 
 from conftest import ROOT, TOY_PRETRAIN
+from test_benchmark import CUT_DOWN, TOY_MST
 from test_preemption import assert_same_training_state
 
 PARTITION = os.environ.get('MST_MM_SLURM_PARTITION', 'debug')
@@ -106,3 +107,23 @@ def test_signalled_batch_job_checkpoints_requeues_and_finishes_exactly(
     assert f'Requeued Slurm job {job_id}' in log
     assert f'Resuming from {work_dir / saved}' in log
     assert_same_training_state(unbroken[0] / 'epoch_3.pth', work_dir / 'epoch_3.pth')
+
+
+def test_the_benchmark_runner_sends_its_steps_through_slurm(slurm, tmp_path):
+    work_dir = tmp_path / 'benchmark'
+    cmd = [sys.executable, osp.join(ROOT, 'tools/run_benchmark.py'), TOY_MST, '--work-dir',
+           str(work_dir), '--launcher', 'slurm', '--partition', PARTITION, '--only', 'det',
+           *CUT_DOWN]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=slurm,
+                            timeout=1800)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    assert 'all steps done' in log
+    row = next(line for line in (work_dir / 'results.md').read_text().splitlines()
+               if line.startswith('| mst_vit-toy-p8'))
+    box_ap, mask_ap = (float(c) for c in row.split('|')[3:5])
+    assert 0 <= box_ap <= 100 and 0 <= mask_ap <= 100
+    # Each training ran as a two-task Slurm job.
+    for step in ('pretrain', 'det'):
+        logs = list((work_dir / 'mst_vit-toy-p8_1xb32-20e_toy' / step).glob('*/*.log'))
+        assert logs and 'Distributed launcher: slurm' in logs[0].read_text(), step

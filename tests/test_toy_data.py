@@ -167,18 +167,10 @@ def test_command_line_writes_data_and_explains_it(tmp_path, capsys):
         toy_data.main([str(tmp_path), '--num-train', '0'])
 
 
-def test_all_formats_hold_the_same_scenes(toy, coco):
+def test_coco_and_cityscapes_hold_the_same_scenes(toy, coco):
     for split, api in coco.items():
-        meta = (toy / f'imagenet/meta/{split}.txt').read_text().splitlines()
-        imagenet_paths = {
-            Path(line.split()[0]).stem: line.split()[0]
-            for line in meta
-        }
         for img in api.dataset['images']:
             jpeg = (toy / f'coco/{split}2017' / img['file_name']).read_bytes()
-            imagenet_path = imagenet_paths[Path(img['file_name']).stem]
-            assert (toy / 'imagenet' / split /
-                    imagenet_path).read_bytes() == jpeg
             png = read_png(toy / 'cityscapes/leftImg8bit' /
                            f'{cityscapes_stem(split, img["id"])}'
                            '_leftImg8bit.png')
@@ -190,7 +182,7 @@ def test_all_formats_hold_the_same_scenes(toy, coco):
             assert np.abs(png.astype(int) - decoded).mean() < 4
 
 
-def test_imagenet_label_is_class_of_largest_shape(toy, coco):
+def test_imagenet_label_is_class_of_largest_shape_of_the_scene(toy, coco):
     for split, api in coco.items():
         scene_labels = {}
         for img in api.dataset['images']:
@@ -204,6 +196,77 @@ def test_imagenet_label_is_class_of_largest_shape(toy, coco):
             path, label = line.split()
             assert int(label) == scene_labels[Path(path).stem]
             assert path.split('/')[0] == CLASSES[int(label)]
+
+
+def test_imagenet_images_are_squares_of_the_short_scene_side(toy):
+    side = min(PARAMS['size'])
+    for split, num in SPLITS.items():
+        paths = sorted((toy / 'imagenet' / split).rglob('*.JPEG'))
+        assert len(paths) == num
+        for path in paths:
+            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            assert image.shape == (side, side, 3)
+
+
+def test_imagenet_image_is_one_large_contrasting_shape_of_its_label(toy):
+    side = min(PARAMS['size'])
+    for split_index, split in enumerate(SPLITS):
+        meta = (toy / f'imagenet/meta/{split}.txt').read_text().splitlines()
+        for line in meta:
+            path, label = line.split()
+            index = int(Path(path).stem.split('_')[1])
+            obj = toy_data.generate_object_image(
+                toy_data.imagenet_rng(PARAMS['seed'], split_index, index),
+                index % len(CLASSES), side)
+            # The file is that image, with the drawn shape's class as label.
+            assert obj.label == int(label)
+            decoded = cv2.imread(str(toy / 'imagenet' / split / path))
+            assert np.abs(obj.image.astype(int) - decoded).mean() < 4
+            # One shape: a single connected region, painted in one colour
+            # (up to the pixel noise) that stands out from the background.
+            mask = obj.shape.mask
+            num_regions = cv2.connectedComponents(mask.astype(np.uint8))[0]
+            assert num_regions == 2  # background + the shape
+            inside = obj.image[mask].astype(float)
+            outside = obj.image[~mask].astype(float)
+            assert np.abs(inside.mean(0) - obj.colour).max() < 3
+            assert np.linalg.norm(inside.mean(0) - outside.mean(0)) > 80
+            assert (inside.mean(-1).mean() - outside.mean(-1).mean()) > 80
+            # Large: its extent is about half to nine tenths of the side,
+            # and it lies entirely inside the image.
+            x, y, w, h = obj.shape.bbox
+            assert 0.45 * side <= max(w, h) <= 0.9 * side
+            assert x >= 1 and y >= 1
+            assert x + w <= side - 1 and y + h <= side - 1
+
+
+def test_imagenet_images_vary_in_colour_position_size_and_rotation(toy):
+    side = 64
+    objs = [
+        toy_data.generate_object_image(
+            toy_data.imagenet_rng(0, 0, index), 2, side)
+        for index in range(20)
+    ]
+    for attr in ('colour', 'background'):
+        values = np.stack([getattr(obj, attr) for obj in objs])
+        assert values.std(axis=0).min() > 5
+    boxes = np.array([obj.shape.bbox for obj in objs])
+    assert (boxes.std(axis=0) > 1).all()
+    # Squares of one size may still differ in extent: they are rotated.
+    areas = np.array([obj.shape.area for obj in objs])
+    assert areas.std() > 0.02 * side**2
+    textured = [
+        obj for obj in objs
+        if obj.image[~obj.shape.mask].astype(float).std(axis=0).max() > 8
+    ]
+    assert 0 < len(textured) < len(objs)
+
+
+def test_imagenet_stream_is_not_the_scene_stream():
+    scene_rng = np.random.default_rng((0, 0, 0))
+    imagenet_rng = toy_data.imagenet_rng(0, 0, 0)
+    assert (scene_rng.integers(0, 2**32, 8) !=
+            imagenet_rng.integers(0, 2**32, 8)).any()
 
 
 def test_every_class_gets_images(toy):

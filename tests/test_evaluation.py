@@ -81,14 +81,23 @@ def test_linear_evaluation_trains_a_head_on_a_frozen_backbone(pretrained, tmp_pa
     assert 0. <= metrics['accuracy/top1'] <= 100.
 
 
-def test_knn_tool_reports_top1_and_top5(pretrained, tmp_path):
+def test_knn_tool_reports_top1_and_top5_alike_in_one_and_two_processes(pretrained, tmp_path):
     root = pretrained['data']['imagenet']
-    result, log = run('tools/analysis_tools/knn_eval.py', TOY_LINEAR, '--pretrained',
-                      pretrained['backbone'], '--work-dir', tmp_path, '--cfg-options',
-                      f'train_dataloader.dataset.data_root={root}/',
-                      f'val_dataloader.dataset.data_root={root}/',
-                      'val_dataloader.num_workers=0')
+    args = [TOY_LINEAR, '--pretrained', pretrained['backbone'], '--cfg-options',
+            f'train_dataloader.dataset.data_root={root}/',
+            f'val_dataloader.dataset.data_root={root}/', 'val_dataloader.num_workers=0',
+            'val_dataloader.batch_size=5']
+    result, log = run('tools/analysis_tools/knn_eval.py', *args[:3], '--work-dir',
+                      tmp_path / 'one', *args[3:])
     assert result.returncode == 0, log[-3000:]
-    report = json.loads((tmp_path / 'knn.json').read_text())
+    report = json.loads((tmp_path / 'one' / 'knn.json').read_text())
     assert report['num_train'] == 24 and report['num_val'] == 8
     assert 0. <= report['knn_top1'] <= report['knn_top5'] <= 100.
+
+    # Two processes extract half the features each (gloo on CPU), gathered in order.
+    result, log = run('-m', 'torch.distributed.run', '--nproc_per_node', '2',
+                      '--master_port', '29533', 'tools/analysis_tools/knn_eval.py',
+                      *args[:3], '--work-dir', tmp_path / 'two', '--launcher', 'pytorch',
+                      *args[3:])
+    assert result.returncode == 0, log[-3000:]
+    assert json.loads((tmp_path / 'two' / 'knn.json').read_text()) == report

@@ -47,6 +47,9 @@ def parse_args():
                         'work_dirs/knn_<config name>)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the initialisation when no checkpoint is loaded, so '
+                        'that the random-init floor is the same from run to run (default 0)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     return parser.parse_args()
 
@@ -106,6 +109,7 @@ def main():
     if args.pretrained:
         backbone_cfg.init_cfg = dict(type='Pretrained', checkpoint=args.pretrained)
     backbone_cfg.update(type='LinearProbeViT', out_indices=[-1], avgpool_patch_tokens=False)
+    torch.manual_seed(args.seed)
     backbone = MODELS.build(backbone_cfg)
     backbone.init_weights()
     PretrainedBackboneCheckHook().check(backbone, logger)

@@ -101,3 +101,19 @@ def test_knn_tool_reports_top1_and_top5_alike_in_one_and_two_processes(pretraine
                       *args[3:])
     assert result.returncode == 0, log[-3000:]
     assert json.loads((tmp_path / 'two' / 'knn.json').read_text()) == report
+
+
+def test_knn_of_the_pretrained_toy_backbone_is_well_above_chance(pretrained, tmp_path):
+    """5 toy classes, chance 20 %: a broken feature path (constant or unrelated features,
+    wrong token, labels out of step with images) falls to about that."""
+    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
+    root = make_toy_data(str(tmp_path / 'toy'), seed=1, num_train=150, num_val=150,
+                         size=(64, 64))['imagenet']
+    result, log = run('tools/analysis_tools/knn_eval.py', TOY_LINEAR, '--pretrained',
+                      pretrained['backbone'], '--work-dir', tmp_path, '--cfg-options',
+                      f'train_dataloader.dataset.data_root={root}/',
+                      f'val_dataloader.dataset.data_root={root}/')
+    assert result.returncode == 0, log[-3000:]
+    report = json.loads((tmp_path / 'knn.json').read_text())
+    assert report['num_val'] == 150
+    assert report['knn_top1'] >= 40., report  # twice chance

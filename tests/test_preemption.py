@@ -87,44 +87,47 @@ def assert_same_training_state(path_a, path_b):
             assert torch.equal(value, state_b[param][name]), (param, name)
 
 
-def test_preempted_pretraining_resumes_to_the_unbroken_runs_weights(pretrained, tmp_path):
-    data = pretrained['data']
-    train(pretrain_cmd(tmp_path / 'straight', data))
-
-    broken = tmp_path / 'broken'
-    status = train_until_signalled(pretrain_cmd(broken, data), tmp_path / 'broken.log',
-                                   'Epoch(train) [2][2/6]', signal.SIGTERM, whole_group=True)
+def straight_and_stopped(cmd, tmp_path, after: str, sig: int, whole_group: bool):
+    """An unbroken run, and a run signalled once ``after`` is logged: their work dirs,
+    the stopped run's log and the iteration it saved."""
+    straight, broken = tmp_path / 'straight', tmp_path / 'broken'
+    train(cmd(straight))
+    status = train_until_signalled(cmd(broken), tmp_path / 'broken.log', after, sig,
+                                   whole_group)
     log = open(tmp_path / 'broken.log').read()
-    assert status == 128 + signal.SIGTERM, log[-4000:]
+    assert status == 128 + sig, log[-4000:]
     saved = [f for f in os.listdir(broken) if f.startswith('iter_')]
     assert len(saved) == 1, os.listdir(broken)
-    stopped_at = int(saved[0][len('iter_'):-len('.pth')])
-    assert 8 <= stopped_at < 18  # in the middle of the run, not at an epoch's end
     assert open(broken / 'last_checkpoint').read() == str(broken / saved[0])
     assert f'saving {saved[0]}' in log
+    return straight, broken, int(saved[0][len('iter_'):-len('.pth')])
+
+
+def test_preempted_pretraining_resumes_to_the_unbroken_runs_weights(pretrained, tmp_path):
+    straight, broken, stopped_at = straight_and_stopped(
+        lambda work_dir: pretrain_cmd(work_dir, pretrained['data']), tmp_path,
+        'Epoch(train) [2][2/6]', signal.SIGTERM, whole_group=True)
+    assert 8 <= stopped_at < 18  # in the middle of the run, not at an epoch's end
 
     # The same command again: it resumes on its own, in the middle of epoch 2.
-    log = train(pretrain_cmd(broken, data))
-    assert f'Resuming from {broken / saved[0]}' in log
+    log = train(pretrain_cmd(broken, pretrained['data']))
+    assert f'Resuming from {broken / f"iter_{stopped_at}.pth"}' in log
     assert f'Resuming epoch 2 at batch {stopped_at - 6 + 1}' in log
     # Student, teacher (EMA), DINO center, optimizer moments: all as if never stopped.
-    assert_same_training_state(tmp_path / 'straight' / 'epoch_3.pth', broken / 'epoch_3.pth')
+    assert_same_training_state(straight / 'epoch_3.pth', broken / 'epoch_3.pth')
 
 
 def test_preempted_detection_resumes_to_the_unbroken_runs_weights(pretrained, tmp_path):
-    data = pretrained['data']
-    train(det_cmd(tmp_path / 'straight', data))
-
-    broken = tmp_path / 'broken'
     # SIGUSR1, Slurm's warning ahead of a time limit, to the training process only.
-    status = train_until_signalled(det_cmd(broken, data), tmp_path / 'broken.log',
-                                   'Epoch(train) [1][2/4]', signal.SIGUSR1, whole_group=False)
-    assert status == 128 + signal.SIGUSR1, open(tmp_path / 'broken.log').read()[-4000:]
-    log = train(det_cmd(broken, data))
-    assert 'Resuming from' in log and 'Resuming epoch' in log
+    straight, broken, stopped_at = straight_and_stopped(
+        lambda work_dir: det_cmd(work_dir, pretrained['data']), tmp_path,
+        'Epoch(train) [1][2/4]', signal.SIGUSR1, whole_group=False)
+    assert 2 <= stopped_at < 8
+    log = train(det_cmd(broken, pretrained['data']))
+    assert f'Resuming from {broken / f"iter_{stopped_at}.pth"}' in log
     # Across the COCO evaluation after epoch 1 too.
     assert 'coco/bbox_mAP' in log
-    assert_same_training_state(tmp_path / 'straight' / 'epoch_2.pth', broken / 'epoch_2.pth')
+    assert_same_training_state(straight / 'epoch_2.pth', broken / 'epoch_2.pth')
 
 
 KILLED_WHILE_SAVING = textwrap.dedent('''

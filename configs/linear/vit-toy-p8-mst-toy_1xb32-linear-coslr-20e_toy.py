@@ -1,6 +1,6 @@
 # The miniature linear evaluation: the frozen toy MST ViT (96 wide, 4 blocks, 8 px patches)
-# and a linear layer on the built-in toy scenes, whose labels are the classes of their
-# largest shapes; CPU, a minute.
+# and a linear layer on the built-in toy ImageNet folders (one shape per image, labelled
+# by its class); CPU, a minute.
 pretrained = 'work_dirs/mst_vit-toy-p8_1xb32-20e_toy/backbone.pth'
 
 _base_ = [

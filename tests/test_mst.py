@@ -112,7 +112,7 @@ def test_teacher_changes_only_by_ema_of_the_student(message_hub):
                       if k.startswith(('backbone.', 'head.'))}
     steps = int(model.teacher.steps)
     model.train_step(toy_batch(seed=1), optim)
-    m = 0.004 * (1 + torch.cos(torch.tensor(torch.pi * steps / 100.))) / 2
+    m = cfg.model.teacher_momentum * (1 + torch.cos(torch.tensor(torch.pi * steps / 100.))) / 2
     for key, value in model.teacher.module.state_dict().items():
         expected = (1 - m) * teacher_before[key] + m * student_before[key]
         assert torch.allclose(value, expected, atol=1e-6), key

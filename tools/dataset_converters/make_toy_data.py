@@ -358,7 +358,7 @@ def generate_object_image(rng: np.random.Generator, label: int,
     angle = rng.uniform(0, 2 * np.pi)
     rotation = np.array([[np.cos(angle), -np.sin(angle)],
                          [np.sin(angle), np.cos(angle)]])
-    room = side / 2 - radius - SHAPE_MARGIN
+    room = max(side / 2 - radius - SHAPE_MARGIN, 0.)
     centre = side / 2 + OBJECT_JITTER * rng.uniform(-room, room, size=2)
     vertices = unit_polygon(label) @ rotation.T * radius + centre
     polygon = [float(v) for v in np.round(vertices, 2).ravel()]

@@ -95,10 +95,12 @@ def test_signalled_batch_job_checkpoints_requeues_and_finishes_exactly(
             time.sleep(0.05)
         # What `sbatch --signal=USR1@T` sends T seconds ahead of the time limit.
         subprocess.run(['scancel', '--signal=USR1', job_id], check=True)
-        while not (job_state(job_id).get('JobState') in ('COMPLETED', 'FAILED', 'CANCELLED')
-                   and job_state(job_id).get('Restarts') != '0'):
-            assert time.time() < deadline, (job_state(job_id), out.read_text()[-4000:])
+        state = job_state(job_id)
+        while not (state.get('JobState') in ('COMPLETED', 'FAILED', 'CANCELLED')
+                   and state.get('Restarts') != '0'):
+            assert time.time() < deadline, (state, out.read_text()[-4000:])
             time.sleep(0.5)
+            state = job_state(job_id)
     finally:
         subprocess.run(['scancel', job_id])
     log = out.read_text()

@@ -18,10 +18,12 @@ random generators as they happen to be; three things make it exact here:
   rank, with nothing but the seed to keep.
 
 ``tools/train.py`` uses ``ExactResumeEpochBasedTrainLoop`` in place of mmengine's
-``EpochBasedTrainLoop``; it trains exactly like it when nothing is resumed. Iteration-
-based loops keep mmengine's resume (it skips the trained batches by loading them).
+``EpochBasedTrainLoop``; without a resume it runs the same batches and schedule, its
+random draws coming from the seeds above. Iteration-based loops keep mmengine's resume
+(it skips the trained batches by loading them).
 """
 import itertools
+import logging
 import random
 from contextlib import contextmanager
 from typing import Optional
@@ -31,6 +33,7 @@ import torch
 from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
+from mmengine.runner.utils import set_random_seed
 from torch.utils.data import DataLoader
 
 
@@ -40,10 +43,7 @@ def _seed_from(*entropy: int) -> int:
 
 def seed_all(*entropy: int) -> None:
     """Seed python, numpy and torch (every device) from a tuple of non-negative ints."""
-    seed = _seed_from(*entropy)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    set_random_seed(_seed_from(*entropy))
 
 
 @contextmanager
@@ -127,7 +127,8 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         if pipeline is None:
             print_log(f'{type(dataset).__name__} has no pipeline attribute: its '
                       'augmentation is not seeded per sample, so a resume in the middle '
-                      'of an epoch is not exact.', logger='current', level=30)
+                      'of an epoch is not exact.', logger='current',
+                      level=logging.WARNING)
             return None
         if not isinstance(pipeline, SeededPipeline):
             dataset.pipeline = SeededPipeline(pipeline, self.runner.seed)

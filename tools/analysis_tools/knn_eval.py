@@ -23,7 +23,7 @@ import time
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
-from mmengine.dist import collect_results, get_dist_info, is_main_process
+from mmengine.dist import collect_results, is_main_process
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner

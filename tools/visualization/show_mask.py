@@ -14,7 +14,6 @@ writes one PNG per image into --out-dir (default: work_dirs/show_mask).
 import argparse
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np

@@ -1,18 +1,19 @@
 """mst_mm: MST (Masked Self-Supervised Transformer) on OpenMMLab.
 
 Importing the package registers its modules in mmpretrain's registries (configs load it
-with ``custom_imports``) and allow-lists the few classes that mmengine checkpoints hold,
-so that ``--resume`` works with torch's weights-only loading.
+with ``custom_imports``), makes mmengine load every checkpoint weights-only, and
+allow-lists the few classes that mmengine checkpoints hold, so that ``--resume`` works.
 """
 import warnings
 
-from .checkpoint import allow_mmengine_checkpoints
+from .checkpoint import allow_mmengine_checkpoints, load_checkpoints_weights_only
 
 # mmengine resolves `mmdet::`/`mmseg::` base configs with pkg_resources, which setuptools
 # deprecates loudly on every import; the project pins a setuptools that still has it.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
 
 allow_mmengine_checkpoints()
+load_checkpoints_weights_only()
 
 from . import datasets, engine, models  # noqa: E402,F401  (registers the modules)
 

@@ -1,11 +1,20 @@
-"""Weights-only checkpoint loading for mmengine checkpoints on torch >= 2.6.
+"""Every checkpoint is loaded weights-only: it is an untrusted pickle.
 
-torch loads with ``weights_only=True`` by default, which refuses the few non-tensor
-objects that mmengine stores in a checkpoint's ``message_hub`` (its ``HistoryBuffer``
-and the numpy arrays and scalars inside it), so ``--resume`` fails out of the box.
-Instead of switching weights-only loading off (a checkpoint is a pickle; weights-only
-is what keeps a downloaded one from running code), exactly those classes are
-allow-listed.
+A checkpoint is a pickle, and unpickling can run any code. ``torch.load`` with
+``weights_only=True`` builds only tensors, plain containers and the classes allowed
+here, so a downloaded or planted file cannot run code. torch makes that the default, but
+the default can be switched off (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1``), and a call that
+asks for ``weights_only=False`` (``torch.hub``) bypasses it. So:
+
+* ``load_weights_only`` asks for it explicitly, and turns a refusal into one line that
+  names the file (never torch's advice to switch the protection off);
+* importing the package makes mmengine load every checkpoint this way (``load_from=``,
+  ``resume``, ``init_cfg=dict(type='Pretrained')``): local files through
+  ``load_weights_only``, and the other schemes (URLs, ``open-mmlab://``, ...) under
+  torch's own ``TORCH_FORCE_WEIGHTS_ONLY_LOAD`` switch, which no caller can override;
+* the few non-tensor objects that mmengine stores in a checkpoint's ``message_hub``
+  (its ``HistoryBuffer`` and the numpy arrays and scalars inside it) are allow-listed,
+  so that ``--resume`` works.
 
 mmengine also pickles, inside every ``HistoryBuffer``, its class-level table of
 statistics functions as ``getattr(HistoryBuffer, 'mean')`` and so on. Allowing
@@ -13,12 +22,132 @@ statistics functions as ``getattr(HistoryBuffer, 'mean')`` and so on. Allowing
 the buffers that this package's runs write leave that table out: it is class state,
 registered again when mmengine is imported.
 """
+import contextlib
+import functools
 import importlib
+import os
+import os.path as osp
+import pickle
+import re
+import warnings
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
 
+
+class NotPlainCheckpointError(RuntimeError):
+    """A file that is not a plain checkpoint (tensors and data): refused unloaded."""
+
+
+def _why_refused(message: str) -> str:
+    found = re.search(r'GLOBAL (\S+) was not an allowed global', message)
+    if found:
+        return f'it would build {found.group(1)}'
+    found = re.search(r'Unsupported operand (\d+)', message)
+    if found:
+        return f'pickle opcode {found.group(1)}, which only a full unpickler reads'
+    return 'it holds more than tensors and plain data'
+
+
+def _not_plain(source: str, error: Exception) -> NotPlainCheckpointError:
+    return NotPlainCheckpointError(
+        f'{source}: not a plain checkpoint, refused by weights-only loading '
+        f'({_why_refused(str(error))}).')
+
+
+def load_weights_only(path: str, map_location='cpu', mmap: bool = False,
+                      allowed: Sequence[type] = ()) -> object:
+    """``torch.load(path, weights_only=True)``, with errors that name the file.
+
+    Args:
+        path (str): The checkpoint file.
+        map_location: As for ``torch.load``. Defaults to ``'cpu'``.
+        mmap (bool): Map the file instead of reading it (only what is used is read).
+        allowed (Sequence[type]): Classes allowed for this load only, beyond the
+            package's allow-list.
+
+    Raises:
+        FileNotFoundError: No such file.
+        NotPlainCheckpointError: The file holds objects that weights-only loading
+            refuses to build (a pickle that would run code, or a class not allowed).
+        ValueError: The file is not a PyTorch checkpoint (empty, truncated, other).
+    """
+    path = osp.expanduser(str(path))
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: no such checkpoint file.')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'{path}: an empty file, not a checkpoint.')
+    with warnings.catch_warnings(), torch.serialization.safe_globals(list(allowed)):
+        # torch warns about the pickle protocol of files not written by torch.save.
+        warnings.filterwarnings('ignore', message='Detected pickle protocol')
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True,
+                              mmap=mmap and _is_zip(path))
+        except pickle.UnpicklingError as error:
+            raise _not_plain(path, error) from None
+        except Exception as error:  # noqa: BLE001  (torch raises many kinds for a non-checkpoint)
+            first_line = re.split(r'(?<=\.) |\n', str(error))[0][:200]
+            raise ValueError(f'{path}: not a readable PyTorch checkpoint '
+                             f'({type(error).__name__}: {first_line}).') from None
+
+
+def _is_zip(path: str) -> bool:
+    """Whether ``path`` is in torch.save's zip format (only that one can be mapped)."""
+    with open(path, 'rb') as f:
+        return f.read(4) == b'PK\x03\x04'
+
+
+# -- mmengine: every checkpoint through weights-only loading ---------------------------
+
+def load_from_local_weights_only(filename: str, map_location=None) -> object:
+    """mmengine's loader of local files (scheme ``''``), weights-only."""
+    return load_weights_only(filename, map_location=map_location)
+
+
+@contextlib.contextmanager
+def _forced_weights_only():
+    """torch's own switch: every ``torch.load`` inside is weights-only, even one that
+    asks for ``weights_only=False``."""
+    saved = {name: os.environ.pop(name, None) for name in
+             ('TORCH_FORCE_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')}
+    os.environ['TORCH_FORCE_WEIGHTS_ONLY_LOAD'] = '1'
+    try:
+        yield
+    finally:
+        del os.environ['TORCH_FORCE_WEIGHTS_ONLY_LOAD']
+        os.environ.update({k: v for k, v in saved.items() if v is not None})
+
+
+def _weights_only_scheme(loader: Callable) -> Callable:
+    """An mmengine scheme loader (URL, ``open-mmlab://``, ...) run weights-only."""
+    if getattr(loader, 'weights_only', False):
+        return loader
+
+    @functools.wraps(loader)
+    def load(filename, map_location=None):
+        with _forced_weights_only():
+            try:
+                return loader(filename, map_location)
+            except pickle.UnpicklingError as error:
+                raise _not_plain(filename, error) from None
+
+    load.weights_only = True
+    return load
+
+
+def load_checkpoints_weights_only() -> None:
+    """Make mmengine's ``CheckpointLoader`` load every scheme weights-only."""
+    load_from_local_weights_only.weights_only = True
+    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local_weights_only, force=True)
+    for prefix, loader in list(CheckpointLoader._schemes.items()):
+        CheckpointLoader.register_scheme(prefixes=prefix, loader=_weights_only_scheme(loader),
+                                         force=True)
+
+
+# -- what mmengine's training checkpoints hold -----------------------------------------
 
 def _numpy_checkpoint_globals() -> list:
     """numpy's array and scalar reconstruction, as found in a real resume."""

@@ -6,9 +6,11 @@
   the previous checkpoints as they were and no partial file under a checkpoint's name.
   ``last_checkpoint`` is written only after the checkpoint it names is complete.
 * ``find_resume_checkpoint`` takes the checkpoint ``last_checkpoint`` names and falls back
-  to the newest complete checkpoint in the work dir when that one is unusable.
+  to the newest complete checkpoint in the work dir when that one is unusable; a work dir
+  whose checkpoints are all unreadable stops the run instead of starting over.
 * ``check_resume_checkpoint`` refuses, before anything in the work dir is touched, a file
-  that is not a training checkpoint or was written by a run of another model.
+  that is not a training checkpoint or was written by a run of another model. The
+  checkpoint's stored config is read as data (``read_config_data``), never run.
 """
 import glob
 import os
@@ -16,9 +18,11 @@ import os.path as osp
 import tempfile
 from typing import Optional, Union
 
-import torch
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, register_backend
+
+from ..checkpoint import NotPlainCheckpointError, load_weights_only
+from ..utils.config_data import ConfigNotDataError, read_config_data
 
 
 def atomic_write(data: Union[bytes, str], path: str) -> None:
@@ -63,9 +67,9 @@ class ResumeError(RuntimeError):
 def _load(path: str) -> dict:
     try:
         # mmap: only the parts read (the meta) are read from disk.
-        return torch.load(path, map_location='cpu', weights_only=True, mmap=True)
-    except Exception as e:  # noqa: BLE001  (any failure means: not a usable checkpoint)
-        raise ResumeError(f'{path} is not a readable checkpoint: {e}') from e
+        return load_weights_only(path, mmap=True)
+    except (NotPlainCheckpointError, ValueError, OSError) as e:
+        raise ResumeError(str(e)) from None
 
 
 def _is_training_checkpoint(checkpoint) -> bool:
@@ -76,37 +80,52 @@ def _is_training_checkpoint(checkpoint) -> bool:
 
 
 def find_resume_checkpoint(work_dir: str, logger=None) -> Optional[str]:
-    """The newest complete training checkpoint in ``work_dir``, or None if there is none.
+    """The newest complete training checkpoint in ``work_dir``, or None if it holds none.
 
     ``last_checkpoint`` names it; when that file is missing, empty, or names a file that
     cannot be loaded, the checkpoints in the folder are read and the one of the latest
     iteration is taken, with a warning.
+
+    Raises:
+        ResumeError: when ``work_dir`` holds checkpoints but none of them can be resumed
+            from, naming them and why: starting over would overwrite them.
     """
     named = None
     pointer = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(pointer):
         with open(pointer) as f:
             named = f.read().strip() or None
+    unusable = []
     if named is not None:
         try:
             if _is_training_checkpoint(_load(named)):
                 return named
-        except ResumeError:
-            pass
+            unusable.append(f'{named} (named by {pointer}) is not a training checkpoint')
+        except ResumeError as e:
+            unusable.append(f'{pointer} names {e}' if osp.exists(named) else
+                            f'{pointer} names {named}, which does not exist')
     found = []
-    for path in glob.glob(osp.join(work_dir, '*.pth')):
+    for path in sorted(glob.glob(osp.join(work_dir, '*.pth'))):
+        if named is not None and osp.abspath(path) == osp.abspath(named):
+            continue
         try:
             checkpoint = _load(path)
-        except ResumeError:
+        except ResumeError as e:
+            unusable.append(str(e))
             continue
         if _is_training_checkpoint(checkpoint):
             found.append((checkpoint['meta'].get('iter', -1), path))
     if not found:
+        if unusable:
+            raise ResumeError(
+                f'{work_dir} holds checkpoints, but none to resume from: '
+                + '; '.join(unusable) + '. Remove them, or start over in this work dir '
+                'with --no-resume.')
         return None
     newest = max(found)[1]
-    if named is not None and logger is not None:
-        logger.warning(f'{pointer} names {named}, which is not a usable checkpoint; '
-                       f'resuming from {newest}, the newest complete one.')
+    if unusable and logger is not None:
+        logger.warning('; '.join(unusable) + f'. Resuming from {newest}, the newest '
+                       'complete checkpoint.')
     return newest
 
 
@@ -151,13 +170,22 @@ def check_resume_checkpoint(path: str, cfg: Config) -> None:
             f'{path} is not a training checkpoint of tools/train.py (it lacks the meta, '
             f'state_dict and message_hub that resuming needs; found {keys}). A converted backbone is loaded with '
             '`pretrained=`, not resumed.')
-    saved = checkpoint['meta'].get('cfg')
-    if saved is None:
+    meta = checkpoint['meta']
+    if 'config' in meta:
+        # mmengine's resume runs meta['config'] as Python; tools/train.py never writes it.
+        raise ResumeError(f"{path} carries a meta['config'], which mmengine's resume would "
+                          'run as Python code; checkpoints of tools/train.py have none. It '
+                          'is not resumed.')
+    saved = meta.get('cfg')
+    if not isinstance(saved, str):
         raise ResumeError(f'{path} does not record the config it was trained with, so it '
                           'cannot be checked against this one.')
-    saved_model = _plain(Config.fromstring(saved, file_format='.py').get('model'))
-    model = _plain(cfg.get('model'))
-    difference = _first_difference(saved_model, model, 'model')
+    try:
+        saved_model = read_config_data(saved, f"{path} meta['cfg']").get('model')
+    except ConfigNotDataError as e:
+        raise ResumeError(f'{e} The stored config must be plain data to be compared with '
+                          'this one (it is never run); this checkpoint is not resumed.')
+    difference = _first_difference(_plain(saved_model), _plain(cfg.get('model')), 'model')
     if difference:
         raise ResumeError(f'{path} was written by a run of another model: it differs at '
                           f'{difference}. Resume it with its own config, or train this '

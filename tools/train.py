@@ -20,8 +20,11 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.checkpoint import NotPlainCheckpointError
 from mst_mm.engine.checkpoints import (ResumeError, check_resume_checkpoint,
                                        find_resume_checkpoint)
+from mst_mm.engine.config_checks import ConfigError, check_training_config
+from mst_mm.engine.non_finite import NonFiniteError
 from mst_mm.utils import launch
 
 
@@ -81,7 +84,12 @@ def build_config(args) -> Config:
         cfg.visualizer.vis_backends = backends
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
+    try:
+        check_training_config(cfg)
+    except ConfigError as e:
+        raise SystemExit(f'{args.config}: {e}')
     make_resumable(cfg)
+    stop_on_non_finite(cfg)
     set_resume(cfg, args.resume)
     return cfg
 
@@ -90,17 +98,18 @@ def set_resume(cfg: Config, resume) -> None:
     """Resume from ``resume`` ('auto': the work dir's newest complete checkpoint, if any).
 
     The checkpoint is checked before anything is written: a file that is not a training
-    checkpoint of this config's model stops the run with the reason.
+    checkpoint of this config's model, or a work dir whose checkpoints are all unreadable,
+    stops the run with the reason.
     """
     if resume is None:
         return
-    if resume == 'auto':
-        resume = find_resume_checkpoint(cfg.work_dir, MMLogger.get_current_instance())
-        if resume is None:
-            return
-        print(f'Resuming from {resume}, the newest checkpoint in {cfg.work_dir} '
-              '(--no-resume starts over).', flush=True)
     try:
+        if resume == 'auto':
+            resume = find_resume_checkpoint(cfg.work_dir, MMLogger.get_current_instance())
+            if resume is None:
+                return
+            print(f'Resuming from {resume}, the newest checkpoint in {cfg.work_dir} '
+                  '(--no-resume starts over).', flush=True)
         check_resume_checkpoint(resume, cfg)
     except ResumeError as e:
         raise SystemExit(f'--resume: {e}')
@@ -117,6 +126,14 @@ def make_resumable(cfg: Config) -> None:
     hooks = list(cfg.get('custom_hooks') or [])
     if not any('PreemptionCheckpointHook' in str(h.get('type')) for h in hooks):
         hooks.append(dict(type='mmengine.PreemptionCheckpointHook'))
+    cfg.custom_hooks = hooks
+
+
+def stop_on_non_finite(cfg: Config) -> None:
+    """Stop at the first non-finite loss, and never save non-finite weights."""
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any('NonFiniteCheckHook' in str(h.get('type')) for h in hooks):
+        hooks.append(dict(type='mmengine.NonFiniteCheckHook'))
     cfg.custom_hooks = hooks
 
 
@@ -153,7 +170,10 @@ def main():
         lock = lock_work_dir(cfg.work_dir)  # noqa: F841  (held until the process ends)
     launch(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except (NonFiniteError, NotPlainCheckpointError) as e:
+        raise SystemExit(f'error: {e}')
 
 
 if __name__ == '__main__':

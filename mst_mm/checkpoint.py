@@ -38,7 +38,16 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
-class NotPlainCheckpointError(RuntimeError):
+# How a checkpoint file begins: torch.save's zip format (which can be memory-mapped), or
+# the pickle of torch's legacy format (protocol 2 or later).
+ZIP_MAGIC, PICKLE_MAGIC = b'PK\x03\x04', b'\x80'
+
+
+class CheckpointFileError(ValueError):
+    """A file that is not a checkpoint, or not one that loads weights-only."""
+
+
+class NotPlainCheckpointError(CheckpointFileError):
     """A file that is not a plain checkpoint (tensors and data): refused unloaded."""
 
 
@@ -73,31 +82,30 @@ def load_weights_only(path: str, map_location='cpu', mmap: bool = False,
         FileNotFoundError: No such file.
         NotPlainCheckpointError: The file holds objects that weights-only loading
             refuses to build (a pickle that would run code, or a class not allowed).
-        ValueError: The file is not a PyTorch checkpoint (empty, truncated, other).
+        CheckpointFileError: The file is not a PyTorch checkpoint (empty, truncated,
+            other).
     """
     path = osp.expanduser(str(path))
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such checkpoint file.')
-    if osp.getsize(path) == 0:
-        raise ValueError(f'{path}: an empty file, not a checkpoint.')
+    with open(path, 'rb') as f:
+        head = f.read(4)
+    if not head.startswith((ZIP_MAGIC, PICKLE_MAGIC)):
+        raise CheckpointFileError(f'{path}: not a PyTorch checkpoint ('
+                         + ('an empty file).' if not head else
+                            'neither the zip format of torch.save nor a pickle).'))
     with warnings.catch_warnings(), torch.serialization.safe_globals(list(allowed)):
         # torch warns about the pickle protocol of files not written by torch.save.
         warnings.filterwarnings('ignore', message='Detected pickle protocol')
         try:
             return torch.load(path, map_location=map_location, weights_only=True,
-                              mmap=mmap and _is_zip(path))
+                              mmap=mmap and head == ZIP_MAGIC)
         except pickle.UnpicklingError as error:
             raise _not_plain(path, error) from None
         except Exception as error:  # noqa: BLE001  (torch raises many kinds for a non-checkpoint)
             first_line = re.split(r'(?<=\.) |\n', str(error))[0][:200]
-            raise ValueError(f'{path}: not a readable PyTorch checkpoint '
+            raise CheckpointFileError(f'{path}: not a PyTorch checkpoint '
                              f'({type(error).__name__}: {first_line}).') from None
-
-
-def _is_zip(path: str) -> bool:
-    """Whether ``path`` is in torch.save's zip format (only that one can be mapped)."""
-    with open(path, 'rb') as f:
-        return f.read(4) == b'PK\x03\x04'
 
 
 # -- mmengine: every checkpoint through weights-only loading ---------------------------

@@ -6,15 +6,20 @@ Examples:
     python tools/test.py CONFIG CHECKPOINT --work-dir work_dirs/RUN --out results.pkl
     torchrun --nproc_per_node=2 tools/test.py CONFIG CHECKPOINT --launcher pytorch
 The metrics are printed and written to WORK_DIR/<timestamp>/<timestamp>.json.
+The checkpoint is loaded weights-only, and refused, with the reason, unless it holds every
+weight of the config's model (a detector's checkpoint given to a linear config, a
+pre-training checkpoint given to a detector).
 """
 import argparse
 import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.engine.checkpoints import CheckpointMismatchError, check_model_checkpoint
 from mst_mm.utils import launch
 
 
@@ -53,6 +58,11 @@ def main():
                               dict(type='DumpResults', out_file_path=args.out)]
     launch(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    try:
+        check_model_checkpoint(args.checkpoint, model)
+    except CheckpointMismatchError as e:
+        raise SystemExit(f'error: {e}')
     metrics = runner.test()
     print({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
 

@@ -20,7 +20,7 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
-from mst_mm.checkpoint import NotPlainCheckpointError
+from mst_mm.checkpoint import CheckpointFileError
 from mst_mm.engine.checkpoints import (ResumeError, check_resume_checkpoint,
                                        find_resume_checkpoint)
 from mst_mm.engine.config_checks import ConfigError, check_training_config
@@ -172,7 +172,7 @@ def main():
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except (NonFiniteError, NotPlainCheckpointError) as e:
+    except (NonFiniteError, CheckpointFileError) as e:
         raise SystemExit(f'error: {e}')
 
 

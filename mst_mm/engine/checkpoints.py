@@ -11,6 +11,8 @@
 * ``check_resume_checkpoint`` refuses, before anything in the work dir is touched, a file
   that is not a training checkpoint or was written by a run of another model. The
   checkpoint's stored config is read as data (``read_config_data``), never run.
+* ``check_model_checkpoint`` refuses a checkpoint that does not hold a model's weights
+  (``tools/test.py``).
 """
 import glob
 import os
@@ -21,7 +23,7 @@ from typing import Optional, Union
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, register_backend
 
-from ..checkpoint import NotPlainCheckpointError, load_weights_only
+from ..checkpoint import CheckpointFileError, load_weights_only
 from ..utils.config_data import ConfigNotDataError, read_config_data
 
 
@@ -68,7 +70,7 @@ def _load(path: str) -> dict:
     try:
         # mmap: only the parts read (the meta) are read from disk.
         return load_weights_only(path, mmap=True)
-    except (NotPlainCheckpointError, ValueError, OSError) as e:
+    except (CheckpointFileError, OSError) as e:
         raise ResumeError(str(e)) from None
 
 
@@ -190,3 +192,59 @@ def check_resume_checkpoint(path: str, cfg: Config) -> None:
         raise ResumeError(f'{path} was written by a run of another model: it differs at '
                           f'{difference}. Resume it with its own config, or train this '
                           'config in another --work-dir.')
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint that does not hold the weights of the model it is given to."""
+
+
+# What a checkpoint is, from its keys, for the errors below.
+_KINDS = [('teacher.', 'an MST / DINO pre-training checkpoint (extract its backbone with '
+                       'tools/model_converters/extract_backbone.py for a transfer config)'),
+          ('roi_head.', 'a detector (Mask R-CNN)'), ('rpn_head.', 'a detector'),
+          ('decode_head.', 'a segmentor'), ('head.fc.', 'a linear classifier'),
+          ('patch_embed.', 'a backbone alone (a transfer config loads it with '
+                           '`pretrained=`, not as the model)')]
+
+
+def _kind(keys) -> str:
+    return next((f' The file is {what}.' for prefix, what in _KINDS
+                 if any(k.startswith(prefix) for k in keys)), '')
+
+
+def check_model_checkpoint(path: str, model) -> None:
+    """Refuse ``path`` unless it holds every weight of ``model``, in the model's shapes.
+
+    What ``tools/test.py`` checks before testing: mmengine loads a checkpoint leniently,
+    warning about missing keys, and would report the metrics of random weights.
+
+    Raises:
+        CheckpointMismatchError: naming the file, what is missing or of another shape,
+            and what the file seems to be.
+    """
+    try:
+        checkpoint = load_weights_only(path, mmap=True)
+    except (CheckpointFileError, OSError) as e:
+        raise CheckpointMismatchError(str(e)) from None
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
+    if not isinstance(state, dict):
+        raise CheckpointMismatchError(f'{path} holds no state dict of weights.')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    expected = {k: v for k, v in model.state_dict().items()
+                if not k.endswith('num_batches_tracked')}
+    missing = [k for k in expected if k not in state]
+    reshaped = [f'{k} {tuple(state[k].shape)} in the file, {tuple(v.shape)} in the model'
+                for k, v in expected.items()
+                if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape]
+    if missing or reshaped:
+        unexpected = [k for k in state if k not in expected]
+        raise CheckpointMismatchError(
+            f'{path} does not hold the weights of this config\'s model '
+            f'({type(model).__name__}): '
+            + (f'{len(missing)} of its {len(expected)} tensors are missing (e.g. '
+               f'{missing[:3]}); ' if missing else '')
+            + (f'{len(reshaped)} have another shape (e.g. {reshaped[0]}); '
+               if reshaped else '')
+            + f'{len(unexpected)} tensors of the file are not in the model.'
+            + _kind(state))

@@ -3,14 +3,18 @@
 Every det, seg and linear-evaluation config loads its backbone from one format: a file
 ``{'state_dict': <mmpretrain VisionTransformer keys>, 'meta': {...}}``. These functions
 produce it from an MST (or DINO-baseline) training checkpoint of this project, from the
-official DINO release, and from timm, and say what they converted, skipped and missed.
+official DINO release (and DINO's own training checkpoints), and from timm, and say what
+they converted, skipped and missed. Every file is loaded weights-only; a backbone with a
+NaN or an infinity is refused.
 """
-import os.path as osp
+import argparse
 import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 import torch
+
+from ..checkpoint import CheckpointFileError, load_weights_only
 
 Tensor = torch.Tensor
 StateDict = Dict[str, Tensor]
@@ -42,20 +46,40 @@ def _abbreviate(keys: List[str], limit: int = 12) -> List[str]:
     return keys[:limit] + ([f'... ({len(keys) - limit} more)'] if len(keys) > limit else [])
 
 
-def load_checkpoint_file(path: str) -> dict:
-    """Load a checkpoint weights-only (it is an untrusted pickle), with clear errors."""
-    if not osp.isfile(path):
-        raise CheckpointError(f'{path}: no such file.')
+# DINO's training checkpoints (main_dino.py's checkpoint.pth, the released "full
+# checkpoints") store the run's argparse.Namespace of plain values beside the weights.
+# Building one runs no code: it is the only class allowed beyond tensors and data.
+DINO_CHECKPOINT_CLASSES = (argparse.Namespace,)
+
+
+def load_checkpoint_file(path: str, allowed=()) -> dict:
+    """Load a checkpoint weights-only (it is an untrusted pickle), with clear errors.
+
+    Args:
+        path (str): The file.
+        allowed (Sequence[type]): Classes allowed for this load only.
+    """
     try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:  # torch raises several kinds for a non-checkpoint
-        raise CheckpointError(
-            f'{path}: not a PyTorch checkpoint that loads weights-only '
-            f'({type(error).__name__}: {str(error).splitlines()[0][:200]}).') from None
+        checkpoint = load_weights_only(path, allowed=allowed)
+    except FileNotFoundError:
+        raise CheckpointError(f'{path}: no such file.') from None
+    except CheckpointFileError as error:
+        raise CheckpointError(str(error)) from None
     if not isinstance(checkpoint, dict):
         raise CheckpointError(f'{path}: holds a {type(checkpoint).__name__}, '
                               'not a dict of tensors.')
     return checkpoint
+
+
+def check_finite(state_dict: StateDict, source: str) -> None:
+    """Refuse weights with a NaN or an infinity (a diverged run), naming them."""
+    bad = [k for k, v in state_dict.items()
+           if torch.is_tensor(v) and v.is_floating_point()
+           and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise CheckpointError(f'{source}: {len(bad)} of {len(state_dict)} tensors hold NaN '
+                              f'or infinite values ({", ".join(_abbreviate(bad, 8))}): '
+                              'the run that wrote it diverged.')
 
 
 # -- what a ViT looks like -----------------------------------------------------------
@@ -199,7 +223,7 @@ def detect_format(checkpoint: dict) -> str:
 def convert_to_backbone(path: str, student: bool = False, teacher_key: str = 'teacher',
                         arch: Optional[ViTShape] = None) -> Tuple[StateDict, ConversionReport]:
     """Load any supported ViT checkpoint and return mmpretrain backbone weights."""
-    checkpoint = load_checkpoint_file(path)
+    checkpoint = load_checkpoint_file(path, allowed=DINO_CHECKPOINT_CLASSES)
     kind = detect_format(checkpoint)
     if kind == 'mst':
         state_dict, report = mst_to_backbone(checkpoint, path, student)
@@ -212,4 +236,5 @@ def convert_to_backbone(path: str, student: bool = False, teacher_key: str = 'te
         state_dict = _strip_prefixes(checkpoint.get('state_dict', checkpoint))
         report = ConversionReport(path, converted=list(state_dict))
     check_vit_shape(state_dict, arch, path)
+    check_finite(state_dict, path)
     return {k: v.contiguous() for k, v in state_dict.items()}, report

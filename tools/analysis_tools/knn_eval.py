@@ -30,8 +30,10 @@ from mmengine.runner import Runner
 
 from mmpretrain.registry import MODELS
 
-import mst_mm  # noqa: F401
+import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.checkpoint import CheckpointFileError
 from mst_mm.engine import PretrainedBackboneCheckHook
+from mst_mm.models.vit_checkpoints import CheckpointError
 
 
 def parse_args():
@@ -111,8 +113,11 @@ def main():
     backbone_cfg.update(type='LinearProbeViT', out_indices=[-1], avgpool_patch_tokens=False)
     torch.manual_seed(args.seed)
     backbone = MODELS.build(backbone_cfg)
-    backbone.init_weights()
-    PretrainedBackboneCheckHook().check(backbone, logger)
+    try:  # weights-only, as every load once mst_mm is imported
+        backbone.init_weights()
+        PretrainedBackboneCheckHook().check(backbone, logger)
+    except (CheckpointFileError, CheckpointError, FileNotFoundError) as error:
+        raise SystemExit(f'error: {error}')
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     backbone.to(device)
     preprocess_cfg = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor') or {}

@@ -24,7 +24,8 @@ from mmengine.runner import load_checkpoint
 
 from mmpretrain.registry import MODELS
 
-import mst_mm  # noqa: F401
+import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
+from mst_mm.checkpoint import CheckpointFileError
 from mst_mm.models.vit_utils import capture_last_block_qkv, cls_attention, masked_patch_embedding
 
 STRATEGIES = ('low', 'random', 'high')
@@ -116,7 +117,10 @@ def main():
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    try:  # weights-only, as every load once mst_mm is imported
+        load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True)
+    except (CheckpointFileError, FileNotFoundError) as error:
+        raise SystemExit(f'error: {error}')
     model.eval()
     size = args.size or model.backbone.patch_resolution[0] * model.backbone.patch_embed.projection.stride[0]
     mask_cfg = {k: v for k, v in (cfg.model.get('mask_generator') or {}).items()

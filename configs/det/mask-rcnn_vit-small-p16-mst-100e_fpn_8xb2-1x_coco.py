@@ -8,7 +8,7 @@ pretrained = 'checkpoints/mst_vit-small-p16_16xb64-coslr-100e_in1k_backbone.pth'
 
 _base_ = [
     './_base_/mask-rcnn_vit-small-p16_fpn.py',
-    'mmdet::_base_/datasets/coco_instance.py',
+    './_base_/coco_instance.py',
     './_base_/adamw_layer-decay_1x.py',
     'mmdet::_base_/default_runtime.py',
 ]

@@ -48,15 +48,28 @@ def latest_metrics(run_dir: str) -> Optional[dict]:
 
 
 def pretrain_epochs(work_dir: str) -> Cell:
-    """Epochs of the finished pre-training, from its dumped config and checkpoints."""
+    """Epochs of the finished pre-training, from its dumped config and checkpoints.
+
+    The config that the runner dumps beside the checkpoints is read as data (never run:
+    a results folder may come from elsewhere); one that is not plain data gives 'unknown',
+    with a warning naming it.
+    """
     pretrain = osp.join(work_dir, 'pretrain')
     if not osp.isdir(pretrain):
         return 'none' if osp.isdir(work_dir) else MISSING
-    configs = glob.glob(osp.join(pretrain, '*.py'))
+    configs = sorted(glob.glob(osp.join(pretrain, '*.py')))
     if not configs:
         return UNFINISHED
-    from mmengine.config import Config
-    max_epochs = Config.fromfile(configs[0]).train_cfg.max_epochs
+    import warnings
+
+    from ..utils.config_data import ConfigNotDataError, read_config_data
+    try:
+        with open(configs[0], encoding='utf-8') as f:
+            max_epochs = read_config_data(f.read(), configs[0])['train_cfg']['max_epochs']
+    except (ConfigNotDataError, KeyError, TypeError, UnicodeDecodeError) as error:
+        warnings.warn(f'pre-training epochs unknown: {configs[0]} does not give '
+                      f'train_cfg.max_epochs as data ({error}).')
+        return None
     if osp.exists(osp.join(pretrain, f'epoch_{max_epochs}.pth')):
         return max_epochs
     return UNFINISHED

@@ -1,6 +1,7 @@
 import importlib.util
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 
@@ -33,14 +34,84 @@ def load_tool(relative_path):
     return module
 
 
-def run(*cmd):
+def free_port() -> int:
+    """A TCP port nobody listens on now, for a rendezvous (never a fixed one: a loaded
+    machine may run other jobs on it)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run_command(cmd, env=None, timeout=900) -> subprocess.CompletedProcess:
+    """Run ``cmd`` from the project root, capturing its output as text.
+
+    It runs in a process group of its own, killed with all its children (data-loader
+    workers, torchrun's ranks) if the test fails or times out meanwhile.
+    """
+    proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+                            start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def run(*cmd, timeout=900):
     """Run a project tool with this Python; return the result and its whole output."""
-    result = subprocess.run([sys.executable, *map(str, cmd)], capture_output=True,
-                            text=True, cwd=ROOT, timeout=900)
+    result = run_command([sys.executable, *cmd], timeout=timeout)
     return result, result.stdout + result.stderr
 
 
 TOY_PRETRAIN = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
+
+# A test gate, imported by a training run through custom_imports: after iteration
+# `at_iter` it says so in a file and waits until the process has received the signal the
+# test sends, so the stop lands at that iteration however slow or fast the run is.
+GATE_HOOK = """
+import os, time
+from mmengine.dist import get_rank
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+
+@HOOKS.register_module()
+class WaitForSignalHook(Hook):
+    def __init__(self, at_iter, ready_file, timeout=300):
+        self.at_iter, self.ready_file, self.timeout = at_iter, ready_file, timeout
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if runner.iter + 1 != self.at_iter:
+            return
+        open(f'{self.ready_file}.rank{get_rank()}', 'w').close()
+        preemption = next(h for h in runner.hooks
+                          if type(h).__name__ == 'PreemptionCheckpointHook')
+        deadline = time.time() + self.timeout
+        while not preemption.received and time.time() < deadline:
+            time.sleep(0.02)
+"""
+
+
+def gated_config(config, folder, at_iter: int) -> tuple:
+    """``config`` with the gate after iteration ``at_iter``: the config file to train
+    and the path whose ``.rank<N>`` files say that rank N waits for the signal. Runs of it
+    need ``folder`` on PYTHONPATH."""
+    from mmengine.config import Config
+    folder = str(folder)
+    with open(osp.join(folder, 'gate_hook.py'), 'w') as f:
+        f.write(GATE_HOOK)
+    ready = osp.join(folder, f'ready_at_{at_iter}')
+    cfg = Config.fromfile(config)
+    cfg.custom_imports = dict(imports=['mst_mm', 'gate_hook'], allow_failed_imports=False)
+    cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+        dict(type='WaitForSignalHook', at_iter=at_iter, ready_file=ready)]
+    path = osp.join(folder, f'gated_{osp.basename(config)}')
+    cfg.dump(path)
+    return path, ready
 
 
 @pytest.fixture(scope='session')

@@ -4,9 +4,10 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 from mmengine.config import Config
 
-from conftest import PRETRAIN_CONFIGS, ROOT, run
+from conftest import PRETRAIN_CONFIGS, load_tool, run
 
 TOY_MST = 'configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py'
 # A few iterations per step.
@@ -22,58 +23,106 @@ CUT_DOWN = [
 ]
 
 
+def table_rows(markdown: str) -> dict:
+    """The first (transfer) table of results.md: row name -> cells."""
+    rows = {}
+    for line in markdown.split('\n\n', 2)[1].splitlines():
+        if line.startswith('| '):
+            cells = [c.strip() for c in line.split('|')[1:-1]]
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
 def test_the_runner_fills_a_row_per_pretraining_and_skips_what_is_done(tmp_path):
     work_dir = tmp_path / 'benchmark'
     args = ['tools/run_benchmark.py', TOY_MST, '--work-dir', work_dir, *CUT_DOWN]
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
-    table = (work_dir / 'results.md').read_text()
-    rows = {line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
-            for line in table.splitlines()[:4] if line.startswith('| ')}
+    rows = table_rows((work_dir / 'results.md').read_text())
     assert set(rows) == {'pre-training', 'mst_vit-toy-p8_1xb32-20e_toy', 'random-init'}
-    assert rows['mst_vit-toy-p8_1xb32-20e_toy'][0] == '3'
+    assert rows['mst_vit-toy-p8_1xb32-20e_toy'][:2] == ['3', '1']  # epochs, seeds
+    assert rows['random-init'][:2] == ['none', '1']
     for name in ('mst_vit-toy-p8_1xb32-20e_toy', 'random-init'):
-        for cell in rows[name][1:]:
+        for cell in rows[name][2:]:
             assert 0.0 <= float(cell) <= 100.0, (name, rows[name])
     assert (work_dir / 'results.png').stat().st_size > 0
     assert 'chart: ' in log
+    assert (work_dir / 'data' / 'toy' / 'imagenet').is_dir()  # the toy data of this run
 
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
     assert '16 steps, 16 already done' in log  # 9 for the pre-training, 7 for random init
 
 
-def write_metrics(run_dir, metrics):
-    folder = run_dir / 'test' / '20261129_000000'
+def write_metrics(run_dir, metrics, stamp='20261129_000000'):
+    folder = run_dir / 'test' / stamp
     folder.mkdir(parents=True)
-    (folder / '20261129_000000.json').write_text(json.dumps(metrics))
+    (folder / f'{stamp}.json').write_text(json.dumps(metrics))
 
 
-def test_the_table_shows_missing_and_unfinished_runs_as_such(tmp_path):
+def write_validation(run_dir, top1s):
+    """A linear run's training log of validation metrics, as mmengine writes it."""
+    folder = run_dir / '20261129_000000' / 'vis_data'
+    folder.mkdir(parents=True)
+    (folder / 'scalars.json').write_text(''.join(
+        json.dumps({'lr': 0.1, 'loss': 1.0, 'step': i}) + '\n'
+        + json.dumps({'accuracy/top1': t, 'step': i}) + '\n'
+        for i, t in enumerate(top1s, 1)))
+
+
+def finished_seed(seed_dir, box, top1s, knn):
+    (seed_dir / 'pretrain').mkdir(parents=True)
+    (seed_dir / 'pretrain' / 'benchmark.json').write_text(json.dumps({'max_epochs': 20}))
+    (seed_dir / 'pretrain' / 'epoch_20.pth').write_bytes(b'')
+    write_metrics(seed_dir / 'det', {'coco/bbox_mAP': box, 'coco/segm_mAP': 0.045})
+    (seed_dir / 'seg').mkdir()  # started, no test metrics: unfinished
+    write_validation(seed_dir / 'linear', top1s)
+    write_metrics(seed_dir / 'linear', {'accuracy/top1': top1s[-1]})
+    (seed_dir / 'knn').mkdir()
+    (seed_dir / 'knn' / 'knn.json').write_text(json.dumps({'knn_top1': knn}))
+
+
+def test_the_table_shows_mean_spread_best_and_last_and_what_is_missing(tmp_path):
     done = tmp_path / 'mst_toy'
-    (done / 'pretrain').mkdir(parents=True)
-    # as a training leaves it: the dumped config and the last checkpoint
-    Config.fromfile(osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')).dump(
-        str(done / 'pretrain' / 'mst_vit-toy-p8_1xb32-20e_toy.py'))
-    (done / 'pretrain' / 'epoch_20.pth').write_bytes(b'')
-    write_metrics(done / 'det', {'coco/bbox_mAP': 0.123, 'coco/segm_mAP': 0.045})
-    (done / 'seg').mkdir()  # started, no test metrics: unfinished
-    write_metrics(done / 'linear', {'accuracy/top1': 55.5})
-    (done / 'knn').mkdir()
-    (done / 'knn' / 'knn.json').write_text(json.dumps({'knn_top1': 33.3}))
+    finished_seed(done / 'seed_0', 0.120, [40.0, 56.0, 55.0], 30.0)
+    finished_seed(done / 'seed_1', 0.126, [41.0, 57.0, 56.0], 34.0)
+    floor = tmp_path / 'random-init'
+    for seed, knn in ((0, 31.0), (1, 33.0)):
+        (floor / f'seed_{seed}' / 'knn').mkdir(parents=True)
+        (floor / f'seed_{seed}' / 'knn' / 'knn.json').write_text(json.dumps({'knn_top1': knn}))
     never_run = tmp_path / 'dino_toy'
     out = tmp_path / 'table' / 'results'
-    result, log = run('tools/analysis_tools/collect_results.py', done, never_run,
+    result, log = run('tools/analysis_tools/collect_results.py', done, never_run, floor,
                       '--out', out)
     assert result.returncode == 0, log
-    lines = (tmp_path / 'table' / 'results.md').read_text().splitlines()
-    assert '| mst_toy | 20 | 12.30 | 4.50 | unfinished | 55.50 | 33.30 |' in lines
-    assert '| dino_toy | missing | missing | missing | missing | missing | missing |' in lines
-    assert any(line.startswith('| MST (paper) | 100 / 300 | 42.70 | unknown | 74.04 | 76.90')
-               for line in lines)
+    rows = table_rows((tmp_path / 'table' / 'results.md').read_text())
+    # box AP: mean and standard deviation over the two seeds; linear: best and last epoch
+    assert rows['mst_toy'] == ['20', '2', '12.30 ± 0.42', '4.50 ± 0.00', 'unfinished',
+                               '56.50 ± 0.71', '55.50 ± 0.71', '32.00 ± 2.83 ~']
+    assert rows['dino_toy'][2:] == ['missing'] * 6
+    assert rows['random-init'][:2] == ['none', '2']
+    markdown = (tmp_path / 'table' / 'results.md').read_text()
+    assert 'not separated' in markdown  # k-NN 32 +- 2.8 against 32 +- 1.4
+    # the paper's 300-epoch linear figure is not put beside 20-epoch rows
+    assert 'not comparable (76.90 after 300 ep)' in markdown
     csv = (tmp_path / 'table' / 'results.csv').read_text()
-    assert 'mst_toy,20,12.30,4.50,unfinished,55.50,33.30,this run' in csv
+    assert csv.splitlines()[1].startswith('mst_toy,20,2,12.3000,0.4243,')
     assert (tmp_path / 'table' / 'results.png').exists()
+
+
+def test_reading_a_results_folder_runs_none_of_its_files(tmp_path):
+    """A results folder from elsewhere may hold Python: the table is read from JSON."""
+    marker = tmp_path / 'payload_ran'
+    row = tmp_path / 'planted'
+    (row / 'pretrain').mkdir(parents=True)
+    (row / 'pretrain' / 'mst_vit-toy-p8_1xb32-20e_toy.py').write_text(
+        f'open({str(marker)!r}, "w").write("ran")\ntrain_cfg = dict(max_epochs=1)\n')
+    (row / 'pretrain' / 'epoch_1.pth').write_bytes(b'')
+    result, log = run('tools/analysis_tools/collect_results.py', row, '--out',
+                      tmp_path / 'results')
+    assert result.returncode == 0, log
+    assert not marker.exists()
+    assert table_rows((tmp_path / 'results.md').read_text())['planted'][0] == 'unfinished'
 
 
 def test_show_mask_writes_a_picture_per_image(pretrained, tmp_path):
@@ -95,3 +144,86 @@ def test_show_mask_names_an_unreadable_image(pretrained, tmp_path):
                       osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py'),
                       pretrained['checkpoint'], tmp_path / 'broken.jpg')
     assert result.returncode != 0 and 'cannot read image' in log and 'broken.jpg' in log
+
+
+def benchmark_plan(preset, tmp_path, seeds=(0,)):
+    """The steps tools/run_benchmark.py plans for a preset (what --dry-run prints)."""
+    import argparse
+    tool = load_tool('tools/run_benchmark.py')
+    args = argparse.Namespace(only=list(tool.TASKS), seeds=list(seeds), launcher='local',
+                              partition=None, dry_run=True)
+    plan = tool.Plan(args, dict(tool.PRESETS[preset]), str(tmp_path))
+    for config in tool.PRESETS[preset]['pretrain']:
+        plan.add_row(tool.row_name(config), config)
+    plan.add_row(tool.RANDOM_INIT, None)
+    return plan
+
+
+@pytest.mark.parametrize('preset', ['mini', 'small', 'full'])
+def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
+    from mst_mm.models.dino_vit import is_pretrained_init
+    plan = benchmark_plan(preset, tmp_path, seeds=(0, 1))
+    steps = [s for s in plan.steps if s.row == 'random-init']
+    assert {s.kind for s in steps} == {'det', 'det_test', 'seg', 'seg_test', 'linear',
+                                       'linear_test', 'knn'}
+    assert len(steps) == 2 * 7  # every task, each seed
+    row_dir = str(tmp_path / 'random-init')
+    for step in steps:
+        command = step.command
+        assert not any('backbone.pth' in c or c.startswith('pretrained=') or
+                       c == '--pretrained' for c in command), command
+        options = command[command.index('--cfg-options') + 1:]
+        config = command[2]
+        if step.kind.endswith('_test'):  # tests the row's own fine-tuned weights
+            assert command[3].startswith(row_dir), command
+        cfg = Config.fromfile(config)
+        cfg.merge_from_dict(dict(o.split('=', 1) for o in options))
+        assert not is_pretrained_init(cfg.model.backbone.get('init_cfg')), (step.kind, config)
+        assert cfg.get('pretrained') is None, (step.kind, config)
+    # Every run of a seed is seeded with it.
+    assert all(f'randomness.seed={s.log.split("seed_")[1][0]}' in s.command
+               for s in steps if s.kind in ('det', 'seg', 'linear'))
+
+
+def test_the_pretrained_rows_evaluate_their_own_backbone(tmp_path):
+    plan = benchmark_plan('full', tmp_path)
+    for step in plan.steps:
+        if step.row != 'random-init' and step.kind in ('det', 'seg', 'linear', 'knn'):
+            backbone = str(tmp_path / step.row / 'seed_0' / 'backbone.pth')
+            assert f'pretrained={backbone}' in step.command or (
+                step.kind == 'knn' and backbone in step.command), step.command
+
+
+def test_dry_run_prints_the_plan(tmp_path):
+    result, log = run('tools/run_benchmark.py', '--preset', 'full', '--dry-run',
+                      '--work-dir', tmp_path)
+    assert result.returncode == 0, log[-3000:]
+    assert '34 steps, 0 already done' in log  # 3 rows x 9 steps + 7 for random init
+    assert 'tools/train.py' in log and not (tmp_path / 'results.md').exists()
+
+
+def test_a_seeded_transfer_run_repeats_exactly(pretrained, tmp_path):
+    """The benchmark seeds every run: the same seed gives the same weights and metrics."""
+    import torch
+    data = pretrained['data']['imagenet']
+
+    def train(work_dir):
+        result, log = run('tools/train.py',
+                          'configs/linear/vit-toy-p8-rand-init_1xb32-linear-coslr-20e_toy.py',
+                          '--work-dir', work_dir, '--cfg-options',
+                          f'train_dataloader.dataset.data_root={data}',
+                          f'val_dataloader.dataset.data_root={data}',
+                          'train_cfg.max_epochs=2', 'train_dataloader.num_workers=0',
+                          'val_dataloader.num_workers=0', 'randomness.seed=0')
+        assert result.returncode == 0, log[-3000:]
+        scalars = next(work_dir.glob('*/vis_data/scalars.json')).read_text().splitlines()
+        top1 = [json.loads(line)['accuracy/top1'] for line in scalars
+                if 'accuracy/top1' in line]
+        weights = torch.load(work_dir / 'epoch_2.pth', weights_only=True)['state_dict']
+        return top1, weights
+
+    top1_a, weights_a = train(tmp_path / 'a')
+    top1_b, weights_b = train(tmp_path / 'b')
+    assert len(top1_a) == 2 and top1_a == top1_b  # validated every epoch, the same
+    for key, value in weights_a.items():
+        assert torch.equal(value, weights_b[key]), key

@@ -127,23 +127,6 @@ def test_teacher_runs_without_drop_path_in_training():
     assert not any(m.training for m in model.teacher.modules())
 
 
-def test_mst_without_mask_and_restoring_loss_is_the_dino_baseline(message_hub):
-    mst_cfg = osp.join(PRETRAIN_CONFIGS, 'mst_vit-small-p16_16xb64-coslr-100e_in1k.py')
-    dino_cfg = osp.join(PRETRAIN_CONFIGS, 'dino_vit-small-p16_16xb64-coslr-100e_in1k.py')
-    torch.manual_seed(0)
-    mst = build_model(mst_cfg, mask_generator=None, restore_weight=0.)
-    torch.manual_seed(0)
-    dino = build_model(dino_cfg)
-    assert mst.state_dict().keys() == dino.state_dict().keys()
-    batch = toy_batch(batch_size=2, global_size=224, local_size=96, num_local=2)
-    torch.manual_seed(1)
-    mst_losses = losses_of(mst.train(), batch)
-    torch.manual_seed(1)
-    dino_losses = losses_of(dino.train(), batch)
-    assert set(dino_losses) == {'loss_dino'}
-    assert torch.equal(mst_losses['loss_dino'], dino_losses['loss_dino'])
-
-
 @pytest.mark.parametrize('override, message', [
     (dict(mask_generator=dict(type='AttentionGuidedMaskGenerator', strategy='top')),
      'Unknown mask strategy'),

@@ -16,16 +16,16 @@ import torch
 
 import mst_mm  # noqa: F401  (weights-only loading of mmengine checkpoints)
 from mst_mm.engine.checkpoints import find_resume_checkpoint
-from conftest import ROOT, TOY_PRETRAIN, run
+from conftest import ROOT, TOY_PRETRAIN, gated_config, run, run_command
 
 TOY_DET = osp.join(ROOT, 'configs', 'det', 'mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py')
 # Runs started here must not think they are part of a Slurm job of whoever runs pytest.
 ENV = {k: v for k, v in os.environ.items() if not k.startswith('SLURM_')}
 
 
-def pretrain_cmd(work_dir, data, *extra):
+def pretrain_cmd(work_dir, data, *extra, config=TOY_PRETRAIN):
     """18 iterations (3 epochs of 6) of the toy MST, with two data-loader workers."""
-    return [sys.executable, osp.join(ROOT, 'tools/train.py'), TOY_PRETRAIN, '--work-dir',
+    return [sys.executable, osp.join(ROOT, 'tools/train.py'), config, '--work-dir',
             str(work_dir), '--cfg-options',
             f'train_dataloader.dataset.data_root={data["imagenet"]}',
             'train_dataloader.batch_size=4', 'train_dataloader.num_workers=2',
@@ -33,10 +33,10 @@ def pretrain_cmd(work_dir, data, *extra):
             *extra]
 
 
-def det_cmd(work_dir, data):
+def det_cmd(work_dir, data, config=TOY_DET):
     """8 iterations (2 epochs of 4, a COCO evaluation after each) of the toy Mask R-CNN."""
     coco = data['coco']
-    return [sys.executable, osp.join(ROOT, 'tools/train.py'), TOY_DET, '--work-dir',
+    return [sys.executable, osp.join(ROOT, 'tools/train.py'), config, '--work-dir',
             str(work_dir), '--cfg-options',
             f'train_dataloader.dataset.data_root={coco}/',
             f'val_dataloader.dataset.data_root={coco}/',
@@ -48,29 +48,34 @@ def det_cmd(work_dir, data):
             'randomness.seed=0']
 
 
-def train(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=ENV,
-                            timeout=900)
+def train(cmd, env=ENV):
+    result = run_command(cmd, env=env)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-4000:]
     return log
 
 
-def train_until_signalled(cmd, log_path, after: str, sig: int, whole_group: bool):
-    """Start a training, send ``sig`` once ``after`` is logged; return its exit status."""
+def train_until_signalled(cmd, env, log_path, ready: str, sig: int, whole_group: bool):
+    """Start a gated training (``gated_config``), send ``sig`` while it waits at its gate;
+    return its exit status. A test that fails kills the whole process group."""
     with open(log_path, 'w') as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                env=ENV, start_new_session=True)
-    deadline = time.time() + 600
-    while after not in open(log_path).read():
-        assert proc.poll() is None, open(log_path).read()[-4000:]
-        assert time.time() < deadline, f'{after!r} never logged'
-        time.sleep(0.05)
-    if whole_group:  # as Slurm does: every process of the step, data workers included
-        os.killpg(proc.pid, sig)
-    else:
-        proc.send_signal(sig)
-    return proc.wait(timeout=300)
+                                env=env, start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not osp.exists(f'{ready}.rank0'):
+            assert proc.poll() is None, open(log_path).read()[-4000:]
+            assert time.time() < deadline, 'the run never reached its gate'
+            time.sleep(0.05)
+        if whole_group:  # as Slurm does: every process of the step, data workers included
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        return proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def assert_same_training_state(path_a, path_b):
@@ -87,30 +92,32 @@ def assert_same_training_state(path_a, path_b):
             assert torch.equal(value, state_b[param][name]), (param, name)
 
 
-def straight_and_stopped(cmd, tmp_path, after: str, sig: int, whole_group: bool):
-    """An unbroken run, and a run signalled once ``after`` is logged: their work dirs,
-    the stopped run's log and the iteration it saved."""
+def straight_and_stopped(cmd, config, tmp_path, at_iter: int, sig: int, whole_group: bool):
+    """An unbroken run of ``config``, and a run signalled after iteration ``at_iter``:
+    their work dirs, the gated config that resumes the stopped run, and its environment."""
     straight, broken = tmp_path / 'straight', tmp_path / 'broken'
-    train(cmd(straight))
-    status = train_until_signalled(cmd(broken), tmp_path / 'broken.log', after, sig,
-                                   whole_group)
+    train(cmd(straight, config))
+    gated, ready = gated_config(config, tmp_path, at_iter)
+    env = dict(ENV, PYTHONPATH=f'{tmp_path}{os.pathsep}{ROOT}')
+    status = train_until_signalled(cmd(broken, gated), env, tmp_path / 'broken.log', ready,
+                                   sig, whole_group)
     log = open(tmp_path / 'broken.log').read()
     assert status == 128 + sig, log[-4000:]
     saved = [f for f in os.listdir(broken) if f.startswith('iter_')]
-    assert len(saved) == 1, os.listdir(broken)
+    assert saved == [f'iter_{at_iter}.pth'], os.listdir(broken)
     assert open(broken / 'last_checkpoint').read() == str(broken / saved[0])
     assert f'saving {saved[0]}' in log
-    return straight, broken, int(saved[0][len('iter_'):-len('.pth')])
+    return straight, broken, gated, env
 
 
 def test_preempted_pretraining_resumes_to_the_unbroken_runs_weights(pretrained, tmp_path):
-    straight, broken, stopped_at = straight_and_stopped(
-        lambda work_dir: pretrain_cmd(work_dir, pretrained['data']), tmp_path,
-        'Epoch(train) [2][2/6]', signal.SIGTERM, whole_group=True)
-    assert 8 <= stopped_at < 18  # in the middle of the run, not at an epoch's end
+    stopped_at = 8  # in the middle of epoch 2 (6 iterations an epoch), not at its end
+    straight, broken, gated, env = straight_and_stopped(
+        lambda work_dir, config: pretrain_cmd(work_dir, pretrained['data'], config=config),
+        TOY_PRETRAIN, tmp_path, stopped_at, signal.SIGTERM, whole_group=True)
 
     # The same command again: it resumes on its own, in the middle of epoch 2.
-    log = train(pretrain_cmd(broken, pretrained['data']))
+    log = train(pretrain_cmd(broken, pretrained['data'], config=gated), env)
     assert f'Resuming from {broken / f"iter_{stopped_at}.pth"}' in log
     assert f'Resuming epoch 2 at batch {stopped_at - 6 + 1}' in log
     # Student, teacher (EMA), DINO center, optimizer moments: all as if never stopped.
@@ -119,11 +126,11 @@ def test_preempted_pretraining_resumes_to_the_unbroken_runs_weights(pretrained, 
 
 def test_preempted_detection_resumes_to_the_unbroken_runs_weights(pretrained, tmp_path):
     # SIGUSR1, Slurm's warning ahead of a time limit, to the training process only.
-    straight, broken, stopped_at = straight_and_stopped(
-        lambda work_dir: det_cmd(work_dir, pretrained['data']), tmp_path,
-        'Epoch(train) [1][2/4]', signal.SIGUSR1, whole_group=False)
-    assert 2 <= stopped_at < 8
-    log = train(det_cmd(broken, pretrained['data']))
+    stopped_at = 3
+    straight, broken, gated, env = straight_and_stopped(
+        lambda work_dir, config: det_cmd(work_dir, pretrained['data'], config=config),
+        TOY_DET, tmp_path, stopped_at, signal.SIGUSR1, whole_group=False)
+    log = train(det_cmd(broken, pretrained['data'], config=gated), env)
     assert f'Resuming from {broken / f"iter_{stopped_at}.pth"}' in log
     # Across the COCO evaluation after epoch 1 too.
     assert 'coco/bbox_mAP' in log
@@ -153,8 +160,7 @@ def test_a_kill_while_a_checkpoint_is_written_leaves_the_previous_one(pretrained
     work_dir = tmp_path / 'run'
     cmd = pretrain_cmd(work_dir, pretrained['data'], 'default_hooks.checkpoint.interval=1',
                        'train_dataloader.num_workers=0')
-    result = subprocess.run([sys.executable, str(script), *cmd[1:]], capture_output=True,
-                            text=True, cwd=ROOT, env=ENV, timeout=600)
+    result = run_command([sys.executable, str(script), *cmd[1:]], env=ENV, timeout=600)
     assert result.returncode == -signal.SIGKILL, (result.stdout + result.stderr)[-3000:]
     files = os.listdir(work_dir)
     assert 'epoch_1.pth' in files and 'epoch_2.pth' not in files

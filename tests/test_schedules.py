@@ -72,7 +72,7 @@ def test_freeze_last_layer_hook_and_clipping_are_configured():
     cfg = Config.fromfile(osp.join(PRETRAIN_CONFIGS,
                                    'mst_vit-small-p16_16xb64-coslr-100e_in1k.py'))
     assert dict(type='FreezeLastLayerHook', num_epochs=1) in cfg.custom_hooks
-    assert cfg.optim_wrapper.clip_grad == dict(max_norm=3.0)
+    assert dict(type='ClipGradHook', max_norm=3.0, per_tensor=True) in cfg.custom_hooks
     assert cfg.model.backbone.drop_path_rate == 0.1
     assert cfg.model.teacher_momentum == pytest.approx(1 - 0.996)
     model = MODELS.build(cfg.model)

@@ -1,4 +1,6 @@
-"""Checkpoints, configs and results folders from elsewhere never run code.
+"""Checkpoints and the configs stored in them never run code.
+
+(A results folder's files: tests/test_benchmark.py.)
 
 Every payload below would create a marker file if it ran; each test checks that the file
 does not exist, with ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` where torch would otherwise
@@ -18,7 +20,6 @@ from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
 from torch import nn
 
 import mst_mm  # noqa: F401  (weights-only loading for mmengine)
-from mst_mm.benchmark import collect_row
 from mst_mm.checkpoint import NotPlainCheckpointError
 from mst_mm.engine.checkpoints import (ResumeError, check_resume_checkpoint,
                                        find_resume_checkpoint)
@@ -136,24 +137,6 @@ def test_automatic_resume_finds_the_newest_checkpoint_without_running_configs(tm
     toy_training_checkpoint(tmp_path / 'epoch_1.pth', code_in_config(marker))
     assert find_resume_checkpoint(str(tmp_path)) == str(tmp_path / 'epoch_1.pth')
     assert not marker.exists()
-
-
-# -- a results folder ------------------------------------------------------------------
-
-def test_the_results_table_never_runs_a_config_it_finds(tmp_path):
-    marker = tmp_path / 'ran'
-    pretrain = tmp_path / 'row' / 'pretrain'
-    pretrain.mkdir(parents=True)
-    (pretrain / 'mst_toy.py').write_text(
-        f'open({str(marker)!r}, "w")\ntrain_cfg = dict(max_epochs=20)\n')
-    (pretrain / 'epoch_20.pth').write_bytes(b'')
-    with pytest.warns(UserWarning, match=r'mst_toy.py does not give train_cfg.max_epochs'):
-        row = collect_row(str(tmp_path / 'row'))
-    assert row['epochs'] is None  # shown as 'unknown'
-    assert not marker.exists()
-    # The runner's own dump of a config is data: the epochs are read from it.
-    toy_cfg().dump(str(pretrain / 'mst_toy.py'))
-    assert collect_row(str(tmp_path / 'row'))['epochs'] == 20
 
 
 # -- checkpoints: every load is weights-only, whatever the environment says ------------

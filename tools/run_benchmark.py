@@ -1,25 +1,39 @@
 #!/usr/bin/env python
 """Run the transfer benchmark end to end and print its table.
 
-For each pre-training config: pre-train, extract the teacher's backbone, fine-tune and
-test Mask R-CNN on COCO and SETR on Cityscapes, train and test the linear classifier and
-run the k-NN evaluation; a random-initialisation row is the floor. Steps already done
-are skipped, so a broken run continues where it stopped. The table (markdown, CSV) and
-a bar chart are written to WORK_DIR/results.*.
+For each pre-training config (a row) and each seed: pre-train, extract the teacher's
+backbone, fine-tune and test Mask R-CNN on COCO and SETR on Cityscapes, train and test
+the linear classifier (validated every epoch: best and last top-1) and run the k-NN
+evaluation. A random-initialisation row, which loads no checkpoint in any task, is the
+floor. Every run is seeded (``randomness.seed``), so the same command gives the same
+table. Steps already done are skipped, so a broken run continues where it stopped. The
+table (markdown, CSV: mean and standard deviation over seeds) and a bar chart with error
+bars are written to WORK_DIR/results.*.
 
-With no arguments it runs the miniature benchmark: the toy configs on the built-in toy
-data (written to data/toy/ first), on CPU, in about 15-20 minutes on 2 cores.
+Presets:
+  mini   the 15-minute smoke run (default): toy configs on the built-in toy data, CPU.
+  small  toy configs on more toy data and longer runs (see PRESETS), CPU, for numbers
+         that separate the rows; run it with --seeds 0 1 2.
+  full   ViT-S/16 on ImageNet, COCO and Cityscapes; each column is labelled with the
+         pre-training epochs it used, and a paper figure of another length is not
+         compared (the linear figures are of 300-epoch pre-training: pass the 300-epoch
+         configs as rows for those).
+The toy presets write their data to WORK_DIR/data/toy and run every step there.
 
 Examples:
     python tools/run_benchmark.py                       # the miniature benchmark
+    python tools/run_benchmark.py --preset small --seeds 0 1 2
     python tools/run_benchmark.py --preset full --launcher slurm --partition gpu
-    python tools/run_benchmark.py --preset full configs/pretrain/mst_vit-small-p16_16xb64-coslr-300e_in1k.py
-    python tools/run_benchmark.py --only det seg         # some tasks only
+    python tools/run_benchmark.py --preset full --only linear knn \\
+        configs/pretrain/mst_vit-small-p16_16xb64-coslr-300e_in1k.py \\
+        configs/pretrain/dino_vit-small-p16_16xb64-coslr-300e_in1k.py
+    python tools/run_benchmark.py --dry-run              # print the plan only
 On a cluster (--launcher slurm) each training and test goes through
 tools/slurm_train.sh / tools/slurm_test.sh (GPUS, GPUS_PER_NODE, ... as there).
 """
 import argparse
 import glob
+import json
 import os
 import os.path as osp
 import subprocess
@@ -32,30 +46,51 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 import mst_mm  # noqa: E402,F401  (quiet pkg_resources warnings of config parsing)
+from mst_mm.benchmark import RANDOM_INIT  # noqa: E402
+
+TOY_TASKS = dict(
+    det=('configs/det/mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py',
+         'configs/det/mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py'),
+    seg=('configs/seg/setr-pup_vit-toy-p8-mst-toy_1xb4-1k_toy-cityscapes.py',
+         'configs/seg/setr-pup_vit-toy-p8-rand-init_1xb4-1k_toy-cityscapes.py'),
+    linear=('configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py',
+            'configs/linear/vit-toy-p8-rand-init_1xb32-linear-coslr-20e_toy.py'),
+)
+TOY_PRETRAIN = ['configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py',
+                'configs/pretrain/dino_vit-toy-p8_1xb32-20e_toy.py',
+                'configs/pretrain/mst-randommask_vit-toy-p8_1xb32-20e_toy.py']
+ONE_WORKER = ['train_dataloader.num_workers=1', 'val_dataloader.num_workers=1',
+              'test_dataloader.num_workers=1']
 
 PRESETS = {
     'mini': dict(
-        pretrain=['configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py',
-                  'configs/pretrain/dino_vit-toy-p8_1xb32-20e_toy.py',
-                  'configs/pretrain/mst-randommask_vit-toy-p8_1xb32-20e_toy.py'],
+        pretrain=TOY_PRETRAIN,
         pretrain_options=['train_cfg.max_epochs=10', 'train_dataloader.num_workers=1'],
-        det=('configs/det/mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py',
-             'configs/det/mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py'),
+        **TOY_TASKS,
         det_options=['train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=128',
-                     'train_dataloader.num_workers=1', 'test_dataloader.num_workers=1'],
-        seg=('configs/seg/setr-pup_vit-toy-p8-mst-toy_1xb4-1k_toy-cityscapes.py',
-             'configs/seg/setr-pup_vit-toy-p8-rand-init_1xb4-1k_toy-cityscapes.py'),
+                     *ONE_WORKER],
         seg_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
-                     'default_hooks.checkpoint.interval=60', 'train_dataloader.num_workers=1',
-                     'test_dataloader.num_workers=1'],
-        linear=('configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py',
-                'configs/linear/vit-toy-p8-rand-init_1xb32-linear-coslr-20e_toy.py'),
-        linear_options=['train_dataloader.num_workers=1', 'val_dataloader.num_workers=1'],
+                     'default_hooks.checkpoint.interval=60', *ONE_WORKER],
+        linear_options=ONE_WORKER,
         arch=['--arch', '96x4', '--patch-size', '8'],
-        toy_data='data/toy',
+        toy_data=dict(),  # make_toy_data's defaults
+        reference=False,
         # seconds per step, for the first ETA (then measured)
         durations=dict(pretrain=45, extract=5, det=70, det_test=25, seg=50, seg_test=25,
                        linear=25, linear_test=10, knn=15)),
+    'small': dict(
+        pretrain=TOY_PRETRAIN,
+        pretrain_options=['train_dataloader.num_workers=1'],
+        **TOY_TASKS,
+        det_options=['train_cfg.max_epochs=4', *ONE_WORKER],
+        seg_options=['train_cfg.max_iters=300', 'train_cfg.val_interval=300',
+                     'default_hooks.checkpoint.interval=300', *ONE_WORKER],
+        linear_options=ONE_WORKER,
+        arch=['--arch', '96x4', '--patch-size', '8'],
+        toy_data=dict(num_train=1024, num_val=256),
+        reference=False,
+        durations=dict(pretrain=300, extract=5, det=150, det_test=30, seg=200,
+                       seg_test=30, linear=60, linear_test=10, knn=20)),
     'full': dict(
         pretrain=['configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py',
                   'configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py',
@@ -68,16 +103,16 @@ PRESETS = {
              'configs/seg/setr-pup_vit-small-p16-rand-init_8xb1-80k_cityscapes-768x768.py'),
         seg_options=[],
         linear=('configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py',
-                'configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py'),
+                'configs/linear/vit-small-p16-rand-init_8xb128-linear-coslr-100e_in1k.py'),
         linear_options=[],
         arch=['--arch', 'deit-small'],
         toy_data=None,
+        reference=True,
         durations=dict(pretrain=3 * 86400, extract=60, det=86400, det_test=3600,
                        seg=86400, seg_test=3600, linear=86400, linear_test=1800,
                        knn=3600)),
 }
 TASKS = ('det', 'seg', 'linear', 'knn')
-RANDOM_INIT = 'random-init'
 
 
 @dataclass
@@ -87,6 +122,7 @@ class Step:
     command: List[str]
     done: Callable[[], bool]
     log: str
+    before: Optional[Callable[[], None]] = None  # run before the command
     env: Dict[str, str] = field(default_factory=dict)
 
 
@@ -96,7 +132,11 @@ def parse_args():
     parser.add_argument('pretrain_configs', nargs='*',
                         help="pre-training configs, a row each (default: the preset's)")
     parser.add_argument('--preset', choices=sorted(PRESETS), default='mini',
-                        help='mini: toy configs and data on CPU (default); full: ViT-S/16')
+                        help='mini: 15-minute toy smoke run on CPU (default); small: toy '
+                        'numbers that separate the rows; full: ViT-S/16')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0],
+                        help='run every row with each seed; the table shows mean and '
+                        'standard deviation (default: 0)')
     parser.add_argument('--work-dir', help='default: work_dirs/benchmark_<preset>')
     parser.add_argument('--only', nargs='+', choices=TASKS, default=list(TASKS),
                         help='transfer tasks to run (default: all)')
@@ -112,18 +152,30 @@ def parse_args():
     args = parser.parse_args()
     if args.launcher == 'slurm' and not args.partition:
         parser.error('--launcher slurm needs --partition')
+    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+        parser.error(f'--seeds must be distinct non-negative integers, got {args.seeds}')
     return args
 
 
-def last_epoch_checkpoint(work_dir: str, config: str, options: List[str]) -> str:
-    """The checkpoint a finished training leaves: epoch_N.pth or iter_N.pth."""
+def max_epochs(config: str, options: List[str]) -> Optional[int]:
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.merge_from_dict(dict(o.split('=', 1) for o in options if '=' in o))
     loop = cfg.train_cfg
     if loop.get('max_iters') and not loop.get('max_epochs'):
-        return osp.join(work_dir, f'iter_{int(loop.max_iters)}.pth')
-    return osp.join(work_dir, f'epoch_{int(loop.max_epochs)}.pth')
+        return None
+    return int(loop.max_epochs)
+
+
+def last_checkpoint(work_dir: str, config: str, options: List[str]) -> str:
+    """The checkpoint a finished training leaves: epoch_N.pth or iter_N.pth."""
+    epochs = max_epochs(config, options)
+    if epochs is None:
+        from mmengine.config import Config
+        cfg = Config.fromfile(osp.join(ROOT, config))
+        cfg.merge_from_dict(dict(o.split('=', 1) for o in options if '=' in o))
+        return osp.join(work_dir, f'iter_{int(cfg.train_cfg.max_iters)}.pth')
+    return osp.join(work_dir, f'epoch_{epochs}.pth')
 
 
 class Plan:
@@ -137,70 +189,96 @@ class Plan:
     def tool(self, script: str, *args) -> List[str]:
         return [sys.executable, osp.join(ROOT, script), *map(str, args)]
 
+    def config(self, config: str) -> str:
+        return osp.join(ROOT, config)
+
     def train(self, config: str, work_dir: str, options: List[str], job: str) -> List[str]:
         if self.args.launcher == 'slurm':
             return ['bash', osp.join(ROOT, 'tools/slurm_train.sh'), self.args.partition, job,
-                    config, work_dir, '--resume', '--cfg-options', *options]
-        return self.tool('tools/train.py', config, '--work-dir', work_dir, '--resume',
+                    self.config(config), work_dir, '--cfg-options', *options]
+        return self.tool('tools/train.py', self.config(config), '--work-dir', work_dir,
                          '--cfg-options', *options)
 
     def test(self, config: str, checkpoint: str, work_dir: str, options: List[str],
              job: str) -> List[str]:
         if self.args.launcher == 'slurm':
             return ['bash', osp.join(ROOT, 'tools/slurm_test.sh'), self.args.partition, job,
-                    config, checkpoint, '--work-dir', work_dir, '--cfg-options', *options]
-        return self.tool('tools/test.py', config, checkpoint, '--work-dir', work_dir,
-                         '--cfg-options', *options)
+                    self.config(config), checkpoint, '--work-dir', work_dir,
+                    '--cfg-options', *options]
+        return self.tool('tools/test.py', self.config(config), checkpoint, '--work-dir',
+                         work_dir, '--cfg-options', *options)
 
-    def add(self, row, kind, command, done, log_name):
-        self.steps.append(Step(row, kind, command, done,
-                               osp.join(self.work_dir, row, 'logs', log_name + '.log')))
+    def add(self, row, kind, command, done, log, before=None):
+        self.steps.append(Step(row, kind, command, done, log, before))
 
     def add_row(self, row: str, pretrain_config: Optional[str]) -> None:
         self.rows.append(row)
-        row_dir = osp.join(self.work_dir, row)
-        backbone = osp.join(row_dir, 'backbone.pth')
+        for seed in self.args.seeds:
+            self.add_seed(row, pretrain_config, seed)
+
+    def add_seed(self, row: str, pretrain_config: Optional[str], seed: int) -> None:
         p = self.preset
+        seed_dir = osp.join(self.work_dir, row, f'seed_{seed}')
+        logs = osp.join(seed_dir, 'logs')
+        seeded = [f'randomness.seed={seed}']
+        backbone = osp.join(seed_dir, 'backbone.pth')
+        name = f'{row}-s{seed}'
         if pretrain_config is not None:
-            pre_dir = osp.join(row_dir, 'pretrain')
-            final = last_epoch_checkpoint(pre_dir, pretrain_config, p['pretrain_options'])
-            self.add(row, 'pretrain', self.train(pretrain_config, pre_dir,
-                                                 p['pretrain_options'], f'{row}-pretrain'),
-                     lambda f=final: osp.exists(f), 'pretrain')
+            pre_dir = osp.join(seed_dir, 'pretrain')
+            options = p['pretrain_options'] + seeded
+            final = last_checkpoint(pre_dir, pretrain_config, options)
+            info = dict(config=pretrain_config, seed=seed,
+                        max_epochs=max_epochs(pretrain_config, options))
+            self.add(row, 'pretrain',
+                     self.train(pretrain_config, pre_dir, options, f'{name}-pretrain'),
+                     lambda f=final: osp.exists(f), osp.join(logs, 'pretrain.log'),
+                     before=lambda d=pre_dir, i=info: write_json(
+                         osp.join(d, 'benchmark.json'), i))
             self.add(row, 'extract', self.tool('tools/model_converters/extract_backbone.py',
                                                final, backbone, *p['arch']),
-                     lambda: osp.exists(backbone), 'extract')
+                     lambda b=backbone: osp.exists(b), osp.join(logs, 'extract.log'))
+        # The random-init row loads nothing: its configs initialise the ViT themselves.
         init = [] if pretrain_config is None else [f'pretrained={backbone}']
         pick = 1 if pretrain_config is None else 0
         for task in ('det', 'seg', 'linear'):
             if task not in self.args.only:
                 continue
-            config, options = p[task][pick], p[f'{task}_options']
-            run_dir = osp.join(row_dir, task)
-            final = last_epoch_checkpoint(run_dir, config, options)
-            self.add(row, task, self.train(config, run_dir, init + options, f'{row}-{task}'),
-                     lambda f=final: osp.exists(f), task)
+            config, options = p[task][pick], p[f'{task}_options'] + seeded
+            run_dir = osp.join(seed_dir, task)
+            final = last_checkpoint(run_dir, config, options)
+            self.add(row, task, self.train(config, run_dir, init + options,
+                                           f'{name}-{task}'),
+                     lambda f=final: osp.exists(f), osp.join(logs, f'{task}.log'))
             test_dir = osp.join(run_dir, 'test')
             self.add(row, f'{task}_test',
-                     self.test(config, final, test_dir, options, f'{row}-{task}-test'),
+                     self.test(config, final, test_dir, options, f'{name}-{task}-test'),
                      lambda d=test_dir: bool(glob.glob(osp.join(d, '*', '*.json'))),
-                     f'{task}_test')
+                     osp.join(logs, f'{task}_test.log'))
         if 'knn' in self.args.only:
-            knn_dir = osp.join(row_dir, 'knn')
+            knn_dir = osp.join(seed_dir, 'knn')
             extra = [] if pretrain_config is None else ['--pretrained', backbone]
-            self.add(row, 'knn', self.tool('tools/analysis_tools/knn_eval.py', p['linear'][pick],
-                                           '--work-dir', knn_dir, *extra),
-                     lambda: osp.exists(osp.join(knn_dir, 'knn.json')), 'knn')
+            self.add(row, 'knn', self.tool('tools/analysis_tools/knn_eval.py',
+                                           self.config(p['linear'][pick]), '--work-dir',
+                                           knn_dir, '--seed', seed, *extra,
+                                           '--cfg-options', *p['linear_options']),
+                     lambda d=knn_dir: osp.exists(osp.join(d, 'knn.json')),
+                     osp.join(logs, 'knn.log'))
+
+
+def write_json(path: str, value: dict) -> None:
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump(value, f, indent=2)
 
 
 def row_name(config: str) -> str:
     return osp.splitext(osp.basename(config))[0]
 
 
-def run_steps(plan: Plan) -> None:
+def run_steps(plan: Plan, cwd: str) -> None:
     durations = dict(plan.preset['durations'])
     measured: Dict[str, List[float]] = {}
-    todo = [s for s in plan.steps if not s.done()]
+    todo = [s for s in plan.steps if plan.args.dry_run or not s.done()]
     print(f'{len(plan.steps)} steps, {len(plan.steps) - len(todo)} already done; '
           f'work dir {plan.work_dir}', flush=True)
     start = time.time()
@@ -212,11 +290,13 @@ def run_steps(plan: Plan) -> None:
         if plan.args.dry_run:
             print('    ' + ' '.join(step.command))
             continue
+        if step.before is not None:
+            step.before()
         os.makedirs(osp.dirname(step.log), exist_ok=True)
         began = time.time()
         with open(step.log, 'w') as log:
             result = subprocess.run(step.command, stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=ROOT, env={**os.environ, **step.env})
+                                    cwd=cwd, env={**os.environ, **step.env})
         measured.setdefault(step.kind, []).append(time.time() - began)
         if result.returncode != 0 or not step.done():
             with open(step.log) as log:
@@ -227,6 +307,15 @@ def run_steps(plan: Plan) -> None:
     print(f'all steps done in {time.time() - start:.0f} s', flush=True)
 
 
+def write_toy_data(preset: dict, cwd: str) -> None:
+    from importlib.util import module_from_spec, spec_from_file_location
+    spec = spec_from_file_location(
+        'make_toy_data', osp.join(ROOT, 'tools/dataset_converters/make_toy_data.py'))
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_toy_data(osp.join(cwd, 'data', 'toy'), **preset['toy_data'])
+
+
 def main():
     args = parse_args()
     preset = dict(PRESETS[args.preset])
@@ -234,24 +323,23 @@ def main():
         preset[f'{task}_options'] = preset[f'{task}_options'] + getattr(args, f'{task}_options')
     work_dir = osp.abspath(args.work_dir or osp.join(ROOT, 'work_dirs',
                                                        f'benchmark_{args.preset}'))
-    if preset['toy_data']:
-        from importlib.util import module_from_spec, spec_from_file_location
-        spec = spec_from_file_location(
-            'make_toy_data', osp.join(ROOT, 'tools/dataset_converters/make_toy_data.py'))
-        module = module_from_spec(spec)
-        spec.loader.exec_module(module)
-        module.make_toy_data(osp.join(ROOT, preset['toy_data']))
+    # Toy presets run in the work dir, where their data is (the configs read data/toy/).
+    cwd = work_dir if preset['toy_data'] is not None else ROOT
+    if preset['toy_data'] is not None and not args.dry_run:
+        write_toy_data(preset, cwd)
     plan = Plan(args, preset, work_dir)
     for config in args.pretrain_configs or preset['pretrain']:
         plan.add_row(row_name(config), config)
     if not args.no_random_init:
         plan.add_row(RANDOM_INIT, None)
-    run_steps(plan)
+    run_steps(plan, cwd)
     if args.dry_run:
         return
     collect = [sys.executable, osp.join(ROOT, 'tools/analysis_tools/collect_results.py'),
                *[osp.join(work_dir, r) for r in plan.rows], '--out',
                osp.join(work_dir, 'results')]
+    if not preset['reference']:
+        collect.append('--no-reference')
     subprocess.run(collect, check=True, cwd=ROOT)
 
 

@@ -46,9 +46,14 @@ def parse_args():
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log the training curves for TensorBoard '
                         '(WORK_DIR/<timestamp>/vis_data)')
-    parser.add_argument('--auto-scale-lr', action='store_true',
-                        help="scale the learning rate by the real batch size over the "
-                        "config's auto_scale_lr.base_batch_size")
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument('--auto-scale-lr', dest='auto_scale_lr', action='store_const',
+                       const=True, help="scale the learning rate by the real batch size "
+                       "(processes x images per process) over the config's "
+                       "auto_scale_lr.base_batch_size (the pre-training and linear configs "
+                       "do so by default: DINO's linear scaling rule)")
+    scale.add_argument('--no-auto-scale-lr', dest='auto_scale_lr', action='store_const',
+                       const=False, help="train with the config's learning rate as it is")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override config keys, e.g. model.restore_weight=0.5; '
                         "pretrained=PATH replaces a transfer config's backbone checkpoint")
@@ -82,8 +87,11 @@ def build_config(args) -> Config:
         backends = list(cfg.visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
         backends.append(dict(type='TensorboardVisBackend'))
         cfg.visualizer.vis_backends = backends
-    if args.auto_scale_lr:
-        cfg.setdefault('auto_scale_lr', {})['enable'] = True
+    if args.auto_scale_lr is not None:
+        if args.auto_scale_lr and not (cfg.get('auto_scale_lr') or {}).get('base_batch_size'):
+            raise SystemExit(f'--auto-scale-lr: {args.config} sets no '
+                             'auto_scale_lr.base_batch_size to scale from.')
+        cfg.setdefault('auto_scale_lr', {})['enable'] = args.auto_scale_lr
     try:
         check_training_config(cfg)
     except ConfigError as e:
@@ -117,15 +125,17 @@ def set_resume(cfg: Config, resume) -> None:
 
 
 def make_resumable(cfg: Config) -> None:
-    """Exact mid-epoch resume for epoch-based training, and a checkpoint on preemption."""
+    """Exact mid-epoch resume for epoch-based training, a checkpoint on preemption, and
+    a log line with the batch and learning rate the run trains with."""
     train_cfg = cfg.get('train_cfg') or {}
     if train_cfg.get('type', 'EpochBasedTrainLoop' if train_cfg.get('by_epoch') else None) \
             in ('EpochBasedTrainLoop', 'mmengine.EpochBasedTrainLoop'):
         train_cfg.pop('by_epoch', None)
         train_cfg['type'] = 'mmengine.ExactResumeEpochBasedTrainLoop'
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any('PreemptionCheckpointHook' in str(h.get('type')) for h in hooks):
-        hooks.append(dict(type='mmengine.PreemptionCheckpointHook'))
+    for hook in ('PreemptionCheckpointHook', 'BatchAndLrLogHook'):
+        if not any(hook in str(h.get('type')) for h in hooks):
+            hooks.append(dict(type=f'mmengine.{hook}'))
     cfg.custom_hooks = hooks
 
 

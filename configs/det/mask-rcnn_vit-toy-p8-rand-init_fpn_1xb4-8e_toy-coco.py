@@ -2,5 +2,5 @@
 _base_ = './mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py'
 
 pretrained = None
-model = dict(backbone=dict(init_cfg=dict(
-    _delete_=True, type='TruncNormal', layer='Linear', std=0.02, bias=0.)))
+# No checkpoint: the backbone keeps DINO's initialisation of a ViT (DINOVisionTransformer).
+model = dict(backbone=dict(init_cfg=None))

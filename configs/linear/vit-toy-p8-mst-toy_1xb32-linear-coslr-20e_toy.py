@@ -45,6 +45,6 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 optim_wrapper = dict(optimizer=dict(lr=0.05))
-train_cfg = dict(max_epochs=20, val_interval=20)
+train_cfg = dict(max_epochs=20, val_interval=1)
 default_hooks = dict(logger=dict(interval=4), checkpoint=dict(interval=20))
 auto_scale_lr = dict(base_batch_size=32)

@@ -2,5 +2,5 @@
 _base_ = './vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py'
 
 pretrained = None
-model = dict(backbone=dict(init_cfg=dict(
-    _delete_=True, type='TruncNormal', layer='Linear', std=0.02, bias=0.)))
+# No checkpoint: the backbone keeps DINO's initialisation of a ViT (DINOVisionTransformer).
+model = dict(backbone=dict(init_cfg=None))

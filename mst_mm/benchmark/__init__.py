@@ -1,5 +1,7 @@
-from .results import (COLUMNS, MISSING, PAPER_REFERENCE, UNFINISHED, collect_row,
+from .results import (COLUMNS, MECHANISM_COLUMNS, MISSING, PAPER_REFERENCE, RANDOM_INIT,
+                      TRANSFER_COLUMNS, UNFINISHED, Figure, collect_row, separated,
                       to_csv_rows, to_markdown)
 
-__all__ = ['COLUMNS', 'MISSING', 'PAPER_REFERENCE', 'UNFINISHED', 'collect_row',
+__all__ = ['COLUMNS', 'MECHANISM_COLUMNS', 'MISSING', 'PAPER_REFERENCE', 'RANDOM_INIT',
+           'TRANSFER_COLUMNS', 'UNFINISHED', 'Figure', 'collect_row', 'separated',
            'to_csv_rows', 'to_markdown']

@@ -1,11 +1,13 @@
 from .checkpoints import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
 from .exact_resume import ExactResumeEpochBasedTrainLoop
-from .hooks import FreezeLastLayerHook, PretrainedBackboneCheckHook
+from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,
+                    PretrainedBackboneCheckHook)
 from .non_finite import NonFiniteCheckHook, NonFiniteError
 from .optimizers import BackboneLayerDecayOptimWrapperConstructor
 from .preemption import PreemptionCheckpointHook
 
 __all__ = ['AtomicLocalBackend', 'BackboneLayerDecayOptimWrapperConstructor',
+           'BatchAndLrLogHook', 'ClipGradHook',
            'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook', 'NonFiniteCheckHook',
            'NonFiniteError', 'PreemptionCheckpointHook', 'PretrainedBackboneCheckHook',
            'check_resume_checkpoint', 'find_resume_checkpoint']

@@ -12,10 +12,11 @@ random generators as they happen to be; three things make it exact here:
   with the random generators seeded from (seed, epoch, sample index) and put back
   afterwards, so a sample is augmented the same in a data-loader worker, in the main
   process, before or after a resume.
-* **The model's randomness depends on the iteration only.** The generators of each
-  process are seeded from (seed, iteration) before each iteration (masks, drop path,
-  the detector's samplers), so a resumed run draws what the unbroken one drew, on every
-  rank, with nothing but the seed to keep.
+* **The model's randomness depends on the iteration and the rank only.** The generators
+  of each process are seeded from (seed, iteration, rank) before each iteration (masks,
+  drop path, the detector's samplers), so a resumed run draws what the unbroken one
+  drew, on every rank, with nothing but the seed to keep, and the ranks draw different
+  masks and drop paths, as independent processes do.
 
 ``tools/train.py`` uses ``ExactResumeEpochBasedTrainLoop`` in place of mmengine's
 ``EpochBasedTrainLoop``; without a resume it runs the same batches and schedule, its
@@ -30,6 +31,7 @@ from typing import Optional
 
 import numpy as np
 import torch
+from mmengine.dist import get_rank
 from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop
@@ -153,5 +155,5 @@ class ExactResumeEpochBasedTrainLoop(EpochBasedTrainLoop):
         self._epoch += 1
 
     def run_iter(self, idx, data_batch) -> None:
-        seed_all(self.runner.seed, self._iter)
+        seed_all(self.runner.seed, self._iter, get_rank())
         super().run_iter(idx, data_batch)

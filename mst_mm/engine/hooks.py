@@ -11,6 +11,73 @@ from mmpretrain.registry import HOOKS
 from ..models.vit_checkpoints import load_checkpoint_file
 
 
+def clip_grad_norm_per_tensor_(grads, max_norm: float) -> torch.Tensor:
+    """DINO's ``clip_gradients``: scale each gradient tensor whose L2 norm exceeds
+    ``max_norm`` down to it, each on its own. Returns the norm of all the gradients
+    together before clipping, for the log. No host-device synchronisation."""
+    norms = torch.stack([torch.linalg.vector_norm(g.detach(), 2.0).to(grads[0].device)
+                         for g in grads])
+    scales = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+    for grad, scale in zip(grads, scales):
+        grad.detach().mul_(scale.to(grad.device, grad.dtype))
+    return torch.linalg.vector_norm(norms, 2.0)
+
+
+@MMENGINE_HOOKS.register_module()
+class ClipGradHook(Hook):
+    """Clip the gradients right before each optimizer step, as DINO does.
+
+    ``per_tensor=True`` (DINO's ``clip_gradients``, the default) clips the norm of each
+    parameter tensor's gradient to ``max_norm`` on its own; ``per_tensor=False`` clips
+    the norm of all of them together (``torch.nn.utils.clip_grad_norm_``, what mmengine's
+    ``optim_wrapper.clip_grad`` does). It runs as an optimizer step pre-hook registered
+    after :class:`FreezeLastLayerHook`'s (lower priority), so a gradient dropped for the
+    frozen last layer never counts in the clipping, and after AMP's unscaling. The norm
+    of all gradients before clipping is logged as ``grad_norm``.
+
+    Args:
+        max_norm (float): The largest norm kept. Defaults to 3.0 (DINO).
+        per_tensor (bool): Clip each tensor's norm (True) or the global norm (False).
+            Defaults to True.
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, max_norm: float = 3.0, per_tensor: bool = True) -> None:
+        if max_norm <= 0:
+            raise ValueError(f'ClipGradHook: max_norm must be positive, got {max_norm}.')
+        self.max_norm = float(max_norm)
+        self.per_tensor = per_tensor
+        self._handle = None
+        self._message_hub = None
+
+    def before_train(self, runner) -> None:
+        if getattr(runner.optim_wrapper, 'clip_grad_kwargs', None):
+            raise ValueError('ClipGradHook clips the gradients and optim_wrapper.clip_grad '
+                             'is set too: keep one of them (set optim_wrapper.clip_grad '
+                             'to None).')
+        self._message_hub = runner.message_hub
+        self._handle = runner.optim_wrapper.optimizer.register_step_pre_hook(self._clip)
+
+    def after_train(self, runner) -> None:
+        if self._handle is not None:
+            self._handle.remove()
+            self._handle = None
+
+    def _clip(self, optimizer, args, kwargs) -> None:
+        grads = [p.grad for group in optimizer.param_groups for p in group['params']
+                 if p.grad is not None]
+        if not grads:
+            return
+        if self.per_tensor:
+            total = clip_grad_norm_per_tensor_(grads, self.max_norm)
+        else:
+            total = torch.nn.utils.clip_grad_norm_(
+                [p for group in optimizer.param_groups for p in group['params']
+                 if p.grad is not None], self.max_norm)
+        self._message_hub.update_scalar('train/grad_norm', total)
+
+
 @HOOKS.register_module()
 class FreezeLastLayerHook(Hook):
     """Keep the DINO head's last layer fixed during the first epochs.
@@ -57,6 +124,34 @@ class FreezeLastLayerHook(Hook):
         if self.frozen:
             for param in self._params:
                 param.grad = None
+
+
+@MMENGINE_HOOKS.register_module()
+class BatchAndLrLogHook(Hook):
+    """Log, at the start of training, the batch the run trains with (processes x images
+    per process) and the peak learning rate of each parameter group after the linear
+    scaling rule (``auto_scale_lr``), so a run on another number of GPUs says what it
+    does. ``tools/train.py`` adds it to every config."""
+
+    priority = 'LOWEST'
+
+    def before_train(self, runner) -> None:
+        loader = runner.train_dataloader
+        per_process = loader.batch_size if loader.batch_size is not None else getattr(
+            loader.batch_sampler, 'batch_size', None)
+        total = None if per_process is None else per_process * runner.world_size
+        scaling = runner.cfg.get('auto_scale_lr') or {}
+        optim_wrappers = getattr(runner.optim_wrapper, 'optim_wrappers', None) or {
+            '': runner.optim_wrapper}
+        peaks = sorted({float(group.get('initial_lr', group['lr']))
+                        for wrapper in optim_wrappers.values()
+                        for group in wrapper.optimizer.param_groups}, reverse=True)
+        rule = (f"scaled from base_batch_size {scaling['base_batch_size']}"
+                if scaling.get('enable') else 'not scaled (auto_scale_lr off)')
+        runner.logger.info(
+            f'Batch: {runner.world_size} process(es) x {per_process} images = {total} '
+            f'per iteration; learning rate {", ".join(f"{lr:.4g}" for lr in peaks[:4])}'
+            f'{" ..." if len(peaks) > 4 else ""} (peak per parameter group, {rule}).')
 
 
 @MMENGINE_HOOKS.register_module()

@@ -17,6 +17,9 @@ class DINOHead(BaseModule):
     (``norm_last_layer=True``). The last layer is frozen in the first epoch by
     :class:`FreezeLastLayerHook`.
 
+    Initialisation as DINO's: the MLP's Linear layers trunc-normal (std 0.02) with zero
+    bias; the last layer keeps ``nn.Linear``'s default initialisation.
+
     Args:
         in_channels (int): Width of the backbone's [CLS] token (384 for ViT-S).
         out_channels (int): Number of prototypes K. Defaults to 65536.
@@ -31,7 +34,7 @@ class DINOHead(BaseModule):
                  hidden_channels: int = 2048,
                  bottleneck_channels: int = 256,
                  num_layers: int = 3,
-                 init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.)):
+                 init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         widths = [in_channels] + [hidden_channels] * (num_layers - 1) + [bottleneck_channels]
         layers = []
@@ -41,6 +44,15 @@ class DINOHead(BaseModule):
                 layers.append(nn.GELU())
         self.mlp = nn.Sequential(*layers)
         self.last_layer = nn.Linear(bottleneck_channels, out_channels, bias=False)
+
+    def init_weights(self) -> None:
+        if self.init_cfg:  # an explicit init_cfg replaces DINO's initialisation
+            super().init_weights()
+            return
+        for module in self.mlp.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.trunc_normal_(module.weight, std=0.02)
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.normalize(self.mlp(x), dim=-1)

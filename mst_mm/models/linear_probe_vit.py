@@ -3,12 +3,13 @@ from typing import Sequence, Union
 
 import torch
 
-from mmpretrain.models import VisionTransformer
 from mmpretrain.registry import MODELS
+
+from .dino_vit import DINOVisionTransformer
 
 
 @MODELS.register_module()
-class LinearProbeViT(VisionTransformer):
+class LinearProbeViT(DINOVisionTransformer):
     """mmpretrain's ViT, frozen, giving DINO's evaluation features.
 
     The output is the concatenation of the [CLS] tokens of the ``out_indices`` blocks,
@@ -16,7 +17,8 @@ class LinearProbeViT(VisionTransformer):
     blocks for ViT-S linear evaluation, the last one for k-NN. With ``avgpool_patch_tokens``
     the average-pooled, normalised patch tokens of the last of those blocks are added
     (DINO's choice for ViT-B). All weights are frozen and the backbone stays in eval
-    mode, so it loads any converted ViT checkpoint and never changes.
+    mode, so it loads any converted ViT checkpoint and never changes. Without a
+    checkpoint (the random-initialisation floor) it is initialised as DINO's ViT.
 
     Args:
         out_indices (Sequence[int] | int): Blocks whose [CLS] tokens are used.

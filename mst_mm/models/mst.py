@@ -11,7 +11,9 @@ Read top to bottom, ``MST.loss`` is the method:
 4. the global image decoder restores the whole global crop from all the student's patch
    tokens, with an L1 restoring loss: ``L = L_dino + lambda * L_restore``.
 
-With ``mask_generator=None`` and ``restore_weight=0`` it is exactly DINO.
+With ``mask_generator=None`` and ``restore_weight=0`` it is DINO's objective (the tests
+check it against DINO's published equations; the README lists what still departs from
+DINO's reference code).
 """
 from contextlib import nullcontext
 from typing import Dict, List, Optional, Tuple

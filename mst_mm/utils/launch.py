@@ -24,7 +24,14 @@ def _slurm_environment() -> None:
         first = subprocess.run(['scontrol', 'show', 'hostnames', nodes], check=True,
                                capture_output=True, text=True).stdout.split()[0]
         os.environ['MASTER_ADDR'] = first
-    os.environ.setdefault('MASTER_PORT', '29500')
+    # Not a fixed port: two jobs on one node would meet on it. The job id is the same
+    # for every task of the job and differs between jobs.
+    os.environ.setdefault('MASTER_PORT', str(slurm_master_port(os.environ['SLURM_JOB_ID'])))
+
+
+def slurm_master_port(job_id: str) -> int:
+    """The rendezvous port of a Slurm job: 20000-39999, from its job id."""
+    return 20000 + int(job_id) % 20000
 
 
 def init_distributed(launcher: str, timeout_s: int = 1800) -> str:

@@ -2,10 +2,14 @@
 """Collect the transfer table of benchmark work dirs: markdown, CSV and a bar chart.
 
 Each WORK_DIR is one pre-training's benchmark folder (tools/run_benchmark.py writes
-them): pretrain/, det/, seg/, linear/, knn/. The table has a row per WORK_DIR with the
-pre-training epochs, COCO box and mask AP, Cityscapes mIoU, ImageNet linear and k-NN
-top-1, beside the paper's reference figures ("unknown" where the paper gives none).
-A run that is missing or unfinished is shown as such.
+them), with a folder per seed (seed_0/, seed_1/, ...) holding pretrain/, det/, seg/,
+linear/, knn/ and attention/. The table has a row per WORK_DIR: the pre-training
+epochs, the number of seeds, COCO box and mask AP, Cityscapes mIoU, linear top-1 (best
+and last epoch), k-NN top-1, and, when measured, the mechanism figures; the mean over
+seeds with its standard deviation, a cell within the spread of the random-init row
+marked `~`. The paper's figures follow, each only where the rows were pre-trained for
+as many epochs ("unknown" where the paper gives none). A run that is missing or
+unfinished is shown as such. Only JSON is read from the folders: no file there runs.
 
 Example:
     python tools/analysis_tools/collect_results.py work_dirs/benchmark/* \\
@@ -14,25 +18,33 @@ writes results.md, results.csv and results.png.
 """
 import argparse
 import csv
+import math
 import os
 import os.path as osp
 
-from mst_mm.benchmark import COLUMNS, collect_row, to_csv_rows, to_markdown
+from mst_mm.benchmark import COLUMNS, Figure, collect_row, to_csv_rows, to_markdown
 
 
 def bar_chart(rows, path):
+    """A bar per row and column, with the standard deviation over seeds as error bars."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    columns = [c for c in COLUMNS if any(isinstance(r[c], float) for r in rows)]
-    fig, axes = plt.subplots(1, max(len(columns), 1), figsize=(3.2 * max(len(columns), 1), 3.6),
+    columns = [c.name for c in COLUMNS if any(isinstance(r[c.name], Figure) for r in rows)]
+    per_line = 5
+    num_lines = max(math.ceil(len(columns) / per_line), 1)
+    fig, axes = plt.subplots(num_lines, per_line, figsize=(3.2 * per_line, 3.8 * num_lines),
                              squeeze=False)
-    for ax, column in zip(axes[0], columns):
-        names = [r['name'] for r in rows]
-        values = [r[column] if isinstance(r[column], float) else 0. for r in rows]
-        bars = ax.bar(range(len(rows)), values, color='tab:blue')
-        for bar, row in zip(bars, rows):
-            label = f'{row[column]:.1f}' if isinstance(row[column], float) else row[column]
+    for ax in axes.flat[len(columns):]:
+        ax.axis('off')
+    names = [r['name'] for r in rows]
+    for ax, column in zip(axes.flat, columns):
+        figures = [r[column] if isinstance(r[column], Figure) else None for r in rows]
+        bars = ax.bar(range(len(rows)), [f.mean if f else 0. for f in figures],
+                      yerr=[f.std if f else 0. for f in figures], capsize=3,
+                      color='tab:blue', ecolor='black')
+        for bar, figure, row in zip(bars, figures, rows):
+            label = f'{figure.mean:.1f}' if figure else str(row[column])
             ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha='center', va='bottom', fontsize=7)
         ax.set_xticks(range(len(rows)), names, rotation=30, ha='right', fontsize=7)
@@ -48,10 +60,12 @@ def main():
     parser.add_argument('work_dirs', nargs='+', help='benchmark work dirs, one per row')
     parser.add_argument('--out', default='results',
                         help='output path without extension (default: ./results)')
+    parser.add_argument('--no-reference', action='store_true',
+                        help="leave out the paper's figures (toy data: another protocol)")
     args = parser.parse_args()
     rows = [collect_row(d) for d in args.work_dirs]
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    markdown = to_markdown(rows)
+    markdown = to_markdown(rows, reference=not args.no_reference)
     with open(args.out + '.md', 'w') as f:
         f.write(markdown)
     with open(args.out + '.csv', 'w', newline='') as f:

@@ -10,16 +10,12 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         to_rgb=True),
     backbone=dict(
-        type='VisionTransformer',
+        type='DINOVisionTransformer',  # DINO's ViT initialisation
         arch='deit-small',
         img_size=224,
         patch_size=16,
         drop_path_rate=0.1,
-        out_type='raw',
-        init_cfg=[
-            dict(type='TruncNormal', layer='Linear', std=0.02, bias=0.),
-            dict(type='Constant', layer='LayerNorm', val=1., bias=0.),
-        ]),
+        out_type='raw'),
     head=dict(
         type='DINOHead',
         in_channels=embed_dims,

@@ -1,14 +1,15 @@
 # DINO's optimisation for ViT-S/16: AdamW, lr 5e-4 x batch / 256 after a 10-epoch linear
 # warm-up, cosine to 1e-6; weight decay cosine 0.04 -> 0.4 (not on norms and biases);
-# gradient clipping 3.0 (global norm, mmengine's convention); last layer frozen in epoch 0.
+# each parameter tensor's gradient norm clipped at 3.0 (DINO's clip_gradients); last
+# layer frozen in epoch 0.
 max_epochs = 100
 warmup_epochs = 10
-base_lr = 5e-4 * 1024 / 256  # 16 GPUs x 64 images
+base_lr = 5e-4 * 1024 / 256  # for 1024 images per iteration (16 GPUs x 64)
 
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.04),
-    clip_grad=dict(max_norm=3.0),
+    clip_grad=None,  # ClipGradHook below clips as DINO does
     paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
 
 # The cosine schedules run to train_cfg.max_epochs (mmengine's default `end`), so a
@@ -24,5 +25,11 @@ param_scheduler = [
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-custom_hooks = [dict(type='FreezeLastLayerHook', num_epochs=1)]
-auto_scale_lr = dict(base_batch_size=1024)
+custom_hooks = [
+    dict(type='FreezeLastLayerHook', num_epochs=1),
+    # per_tensor=False clips the global norm over all tensors instead.
+    dict(type='ClipGradHook', max_norm=3.0, per_tensor=True),
+]
+# DINO's linear scaling rule, on by default: the lr is base_lr x (processes x images
+# per process) / base_batch_size, whatever the number of GPUs.
+auto_scale_lr = dict(base_batch_size=1024, enable=True)

@@ -99,17 +99,86 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     assert not (tmp_path / 'out.pth').exists()
 
 
-def test_a_pickle_that_would_run_code_is_refused(tmp_path):
+class Payload:
+    """Unpickled by a full unpickler, it creates ``marker``."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+def test_a_pickle_that_would_run_code_is_refused(tmp_path, monkeypatch):
     import pickle
-
-    class Exploit:
-        def __reduce__(self):
-            return (print, ('this code ran',))
-
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')  # explicit weights-only wins
+    marker = tmp_path / 'ran'
     with open(tmp_path / 'evil.pth', 'wb') as f:
-        pickle.dump({'state_dict': Exploit()}, f)
+        pickle.dump({'state_dict': Payload(marker)}, f, protocol=2)
     result = run_tool(tmp_path / 'evil.pth', tmp_path / 'out.pth')
-    assert result.returncode == 1 and 'this code ran' not in result.stdout
+    assert result.returncode == 1 and not marker.exists()
+    assert result.stderr.strip() == (f'error: {tmp_path / "evil.pth"}: not a plain checkpoint, '
+                                     'refused by weights-only loading (it would build '
+                                     'io.open).')
+
+
+def dino_training_checkpoint(teacher, student, args):
+    """What DINO's main_dino.py saves as checkpoint.pth (and the released "full
+    checkpoints"): both networks, the optimizer, the loss's center and the run's args."""
+    head = {'head.mlp.0.weight': torch.zeros(8, 96), 'head.last_layer.weight_g': torch.ones(8, 1)}
+    optimizer = torch.optim.AdamW(student.parameters(), lr=5e-4)
+    return dict(
+        student={f'module.backbone.{k}': v for k, v in student.state_dict().items()}
+        | {f'module.{k}': v for k, v in head.items()},
+        teacher={f'backbone.{k}': v for k, v in teacher.state_dict().items()} | head,
+        optimizer=optimizer.state_dict(), epoch=100, args=args,
+        dino_loss={'center': torch.zeros(1, 8)},
+        fp16_scaler={'scale': 65536.0, 'growth_factor': 2.0, 'backoff_factor': 0.5,
+                     'growth_interval': 2000, '_growth_tracker': 0})
+
+
+def dino_args(**extra):
+    import argparse
+    return argparse.Namespace(arch='vit_small', patch_size=8, out_dim=65536, norm_last_layer=False,
+                              momentum_teacher=0.996, use_fp16=True, lr=0.0005,
+                              global_crops_scale=(0.4, 1.0), data_path='/path/to/imagenet/train',
+                              dist_url='env://', rank=0, world_size=16, gpu=0, **extra)
+
+
+def test_a_dino_training_checkpoint_with_its_args_converts(tmp_path):
+    teacher, student = timm_vit(), timm_vit()
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(0.01)
+    torch.save(dino_training_checkpoint(teacher, student, dino_args()), tmp_path / 'ckpt.pth')
+    result = run_tool(tmp_path / 'ckpt.pth', tmp_path / 'out.pth', '--arch', '96x4',
+                      '--patch-size', '8')
+    assert result.returncode == 0, result.stderr
+    assert '54 tensors converted, 2 skipped, 0 missing' in result.stdout
+    assert same_features(teacher, torch.load(tmp_path / 'out.pth')['state_dict'])
+    state_dict, _ = convert_to_backbone(str(tmp_path / 'ckpt.pth'), student=True)
+    assert same_features(student, state_dict)
+
+
+def test_args_carry_no_code_through(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')
+    marker = tmp_path / 'ran'
+    torch.save(dino_training_checkpoint(timm_vit(), timm_vit(), dino_args(hook=Payload(marker))),
+               tmp_path / 'ckpt.pth')
+    with pytest.raises(CheckpointError, match='not a plain checkpoint.*io.open'):
+        convert_to_backbone(str(tmp_path / 'ckpt.pth'))
+    assert not marker.exists()
+
+
+def test_a_backbone_with_non_finite_weights_is_refused_naming_them(tmp_path):
+    state_dict = timm_vit().state_dict()
+    state_dict['blocks.2.attn.qkv.weight'][0, 0] = float('nan')
+    state_dict['pos_embed'][0, 0, 0] = float('inf')
+    torch.save(state_dict, tmp_path / 'diverged.pth')
+    with pytest.raises(CheckpointError, match=r'diverged.pth: 2 of 54 tensors hold NaN or '
+                                              r'infinite values \(pos_embed, '
+                                              r'layers.2.attn.qkv.weight\)'):
+        convert_to_backbone(str(tmp_path / 'diverged.pth'))
 
 
 def test_a_mask_rcnn_checkpoint_is_refused_as_such(tmp_path):

@@ -210,7 +210,7 @@ def test_resume_refuses_a_checkpoint_that_is_not_of_this_config(pretrained, tmp_
     elif case == 'not a checkpoint':
         checkpoint, options = tmp_path / 'notes.pth', []
         checkpoint.write_text('not a pickle')
-        expected = 'is not a readable checkpoint'
+        expected = 'notes.pth: not a PyTorch checkpoint'
     else:  # a work dir holding another model's run, resumed on its own
         shutil.copy(pretrained['checkpoint'], work_dir / 'epoch_3.pth')
         (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_3.pth'))

@@ -105,7 +105,7 @@ def load_weights_only(path: str, map_location='cpu', mmap: bool = False,
         except Exception as error:  # noqa: BLE001  (torch raises many kinds for a non-checkpoint)
             first_line = re.split(r'(?<=\.) |\n', str(error))[0][:200]
             raise CheckpointFileError(f'{path}: not a PyTorch checkpoint '
-                             f'({type(error).__name__}: {first_line}).') from None
+                                      f'({type(error).__name__}: {first_line}).') from None
 
 
 # -- mmengine: every checkpoint through weights-only loading ---------------------------
@@ -118,7 +118,8 @@ def load_from_local_weights_only(filename: str, map_location=None) -> object:
 @contextlib.contextmanager
 def _forced_weights_only():
     """torch's own switch: every ``torch.load`` inside is weights-only, even one that
-    asks for ``weights_only=False``."""
+    asks for ``weights_only=False``. It is process-wide while a checkpoint loads, which
+    only makes a concurrent load safer."""
     saved = {name: os.environ.pop(name, None) for name in
              ('TORCH_FORCE_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')}
     os.environ['TORCH_FORCE_WEIGHTS_ONLY_LOAD'] = '1'

@@ -1,4 +1,5 @@
 """A broken run never passes as a good one: it stops, says why, and keeps what was good."""
+import copy
 import os.path as osp
 import uuid
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.model import BaseModel
-from mmengine.registry import init_default_scope
+from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner import Runner
 from torch import nn
 
@@ -20,6 +21,15 @@ from conftest import TOY_PRETRAIN, load_tool, run
 
 TOY_LINEAR = 'configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py'
 TOY_DET = 'configs/det/mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py'
+
+
+@pytest.fixture(autouse=True)
+def keep_the_default_scope():
+    """Leave the registries' default scope as it was (the builds here set mmdet's,
+    mmseg's or mmengine's), so that later tests build from their own."""
+    saved = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 # -- non-finite losses and weights, on a real mmengine Runner -------------------------
@@ -186,9 +196,8 @@ def test_train_refuses_a_warmup_longer_than_the_schedule_before_building(tmp_pat
 
 def build(config):
     cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmpretrain'))
-    from mmengine.registry import MODELS
-    return MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpretrain')):
+        return MODELS.build(cfg.model)
 
 
 @pytest.fixture(scope='module')

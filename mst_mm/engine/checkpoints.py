@@ -170,8 +170,8 @@ def check_resume_checkpoint(path: str, cfg: Config) -> None:
         keys = sorted(checkpoint)[:5] if isinstance(checkpoint, dict) else type(checkpoint)
         raise ResumeError(
             f'{path} is not a training checkpoint of tools/train.py (it lacks the meta, '
-            f'state_dict and message_hub that resuming needs; found {keys}). A converted backbone is loaded with '
-            '`pretrained=`, not resumed.')
+            f'state_dict and message_hub that resuming needs; found {keys}). A converted '
+            'backbone is loaded with `pretrained=`, not resumed.')
     meta = checkpoint['meta']
     if 'config' in meta:
         # mmengine's resume runs meta['config'] as Python; tools/train.py never writes it.

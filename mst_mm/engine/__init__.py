@@ -1,10 +1,11 @@
+from .attention_metrics_hook import AttentionMetricsHook
 from .checkpoints import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
 from .exact_resume import ExactResumeEpochBasedTrainLoop
 from .hooks import FreezeLastLayerHook, PretrainedBackboneCheckHook
 from .optimizers import BackboneLayerDecayOptimWrapperConstructor
 from .preemption import PreemptionCheckpointHook
 
-__all__ = ['AtomicLocalBackend', 'BackboneLayerDecayOptimWrapperConstructor',
-           'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook',
-           'PreemptionCheckpointHook', 'PretrainedBackboneCheckHook',
+__all__ = ['AtomicLocalBackend', 'AttentionMetricsHook',
+           'BackboneLayerDecayOptimWrapperConstructor', 'ExactResumeEpochBasedTrainLoop',
+           'FreezeLastLayerHook', 'PreemptionCheckpointHook', 'PretrainedBackboneCheckHook',
            'check_resume_checkpoint', 'find_resume_checkpoint']

@@ -134,8 +134,9 @@ def test_show_mask_writes_a_picture_per_image(pretrained, tmp_path):
                       pretrained['checkpoint'], image, '--out-dir', tmp_path / 'out')
     assert result.returncode == 0, log[-3000:]
     picture = cv2.imread(str(tmp_path / 'out' / 'photo_mask.png'))
-    # crop, attention, three masks, reconstruction: six 64 x 64 panels
-    assert picture.shape == (64, 6 * 64, 3)
+    # crop, attention, three masks, restoration: six 64 px crops shown at 192 px, under
+    # 24 px title strips, 4 px apart
+    assert picture.shape == (24 + 192, 6 * 192 + 5 * 4, 3)
 
 
 def test_show_mask_names_an_unreadable_image(pretrained, tmp_path):

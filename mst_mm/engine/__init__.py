@@ -1,3 +1,4 @@
+from .attention_metrics_hook import AttentionMetricsHook
 from .checkpoints import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
 from .exact_resume import ExactResumeEpochBasedTrainLoop
 from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,
@@ -5,8 +6,8 @@ from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,
 from .optimizers import BackboneLayerDecayOptimWrapperConstructor
 from .preemption import PreemptionCheckpointHook
 
-__all__ = ['AtomicLocalBackend', 'BackboneLayerDecayOptimWrapperConstructor',
-           'BatchAndLrLogHook', 'ClipGradHook',
+__all__ = ['AtomicLocalBackend', 'AttentionMetricsHook',
+           'BackboneLayerDecayOptimWrapperConstructor', 'BatchAndLrLogHook', 'ClipGradHook',
            'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook',
            'PreemptionCheckpointHook', 'PretrainedBackboneCheckHook',
            'check_resume_checkpoint', 'find_resume_checkpoint']

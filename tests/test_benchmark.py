@@ -51,7 +51,10 @@ def test_the_runner_fills_a_row_per_pretraining_and_skips_what_is_done(tmp_path)
 
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
-    assert '16 steps, 16 already done' in log  # 9 for the pre-training, 7 for random init
+    assert '18 steps, 18 already done' in log  # 10 for the pre-training, 8 for random init
+    mechanisms = (work_dir / 'results.md').read_text().split('Mechanisms')[1]
+    assert '| mst_vit-toy-p8_1xb32-20e_toy | 3 | 1 |' in mechanisms
+    assert '| random-init | none | 1 |' in mechanisms
 
 
 def write_metrics(run_dir, metrics, stamp='20261129_000000'):
@@ -134,8 +137,9 @@ def test_show_mask_writes_a_picture_per_image(pretrained, tmp_path):
                       pretrained['checkpoint'], image, '--out-dir', tmp_path / 'out')
     assert result.returncode == 0, log[-3000:]
     picture = cv2.imread(str(tmp_path / 'out' / 'photo_mask.png'))
-    # crop, attention, three masks, reconstruction: six 64 x 64 panels
-    assert picture.shape == (64, 6 * 64, 3)
+    # crop, attention, three masks, restoration: six 64 px crops shown at 192 px, under
+    # 24 px title strips, 4 px apart
+    assert picture.shape == (24 + 192, 6 * 192 + 5 * 4, 3)
 
 
 def test_show_mask_names_an_unreadable_image(pretrained, tmp_path):
@@ -165,14 +169,15 @@ def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
     plan = benchmark_plan(preset, tmp_path, seeds=(0, 1))
     steps = [s for s in plan.steps if s.row == 'random-init']
     assert {s.kind for s in steps} == {'det', 'det_test', 'seg', 'seg_test', 'linear',
-                                       'linear_test', 'knn'}
-    assert len(steps) == 2 * 7  # every task, each seed
+                                       'linear_test', 'knn', 'attention'}
+    assert len(steps) == 2 * 8  # every task, each seed
     row_dir = str(tmp_path / 'random-init')
     for step in steps:
         command = step.command
         assert not any('backbone.pth' in c or c.startswith('pretrained=') or
                        c == '--pretrained' for c in command), command
-        options = command[command.index('--cfg-options') + 1:]
+        options = (command[command.index('--cfg-options') + 1:]
+                   if '--cfg-options' in command else [])
         config = command[2]
         if step.kind.endswith('_test'):  # tests the row's own fine-tuned weights
             assert command[3].startswith(row_dir), command
@@ -188,17 +193,20 @@ def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
 def test_the_pretrained_rows_evaluate_their_own_backbone(tmp_path):
     plan = benchmark_plan('full', tmp_path)
     for step in plan.steps:
-        if step.row != 'random-init' and step.kind in ('det', 'seg', 'linear', 'knn'):
+        if step.row != 'random-init' and step.kind in ('det', 'seg', 'linear', 'knn',
+                                                       'attention'):
             backbone = str(tmp_path / step.row / 'seed_0' / 'backbone.pth')
+            final = str(tmp_path / step.row / 'seed_0' / 'pretrain' / 'epoch_100.pth')
             assert f'pretrained={backbone}' in step.command or (
-                step.kind == 'knn' and backbone in step.command), step.command
+                step.kind == 'knn' and backbone in step.command) or (
+                step.kind == 'attention' and final in step.command), step.command
 
 
 def test_dry_run_prints_the_plan(tmp_path):
     result, log = run('tools/run_benchmark.py', '--preset', 'full', '--dry-run',
                       '--work-dir', tmp_path)
     assert result.returncode == 0, log[-3000:]
-    assert '34 steps, 0 already done' in log  # 3 rows x 9 steps + 7 for random init
+    assert '38 steps, 0 already done' in log  # 3 rows x 10 steps + 8 for random init
     assert 'tools/train.py' in log and not (tmp_path / 'results.md').exists()
 
 

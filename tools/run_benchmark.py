@@ -3,8 +3,8 @@
 
 For each pre-training config (a row) and each seed: pre-train, extract the teacher's
 backbone, fine-tune and test Mask R-CNN on COCO and SETR on Cityscapes, train and test
-the linear classifier (validated every epoch: best and last top-1) and run the k-NN
-evaluation. A random-initialisation row, which loads no checkpoint in any task, is the
+the linear classifier (validated every epoch: best and last top-1), run the k-NN
+evaluation and measure MST's mechanisms (tools/analysis_tools/attention_metrics.py). A random-initialisation row, which loads no checkpoint in any task, is the
 floor. Every run is seeded (``randomness.seed``), so the same command gives the same
 table. Steps already done are skipped, so a broken run continues where it stopped. The
 table (markdown, CSV: mean and standard deviation over seeds) and a bar chart with error
@@ -72,12 +72,13 @@ PRESETS = {
         seg_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
                      'default_hooks.checkpoint.interval=60', *ONE_WORKER],
         linear_options=ONE_WORKER,
+        attention_options=[],  # the toy COCO val
         arch=['--arch', '96x4', '--patch-size', '8'],
         toy_data=dict(),  # make_toy_data's defaults
         reference=False,
         # seconds per step, for the first ETA (then measured)
         durations=dict(pretrain=45, extract=5, det=70, det_test=25, seg=50, seg_test=25,
-                       linear=25, linear_test=10, knn=15)),
+                       linear=25, linear_test=10, knn=15, attention=15)),
     'small': dict(
         pretrain=TOY_PRETRAIN,
         pretrain_options=['train_dataloader.num_workers=1'],
@@ -86,11 +87,12 @@ PRESETS = {
         seg_options=['train_cfg.max_iters=300', 'train_cfg.val_interval=300',
                      'default_hooks.checkpoint.interval=300', *ONE_WORKER],
         linear_options=ONE_WORKER,
+        attention_options=[],
         arch=['--arch', '96x4', '--patch-size', '8'],
         toy_data=dict(num_train=1024, num_val=256),
         reference=False,
         durations=dict(pretrain=300, extract=5, det=150, det_test=30, seg=200,
-                       seg_test=30, linear=60, linear_test=10, knn=20)),
+                       seg_test=30, linear=60, linear_test=10, knn=20, attention=30)),
     'full': dict(
         pretrain=['configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py',
                   'configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py',
@@ -105,14 +107,16 @@ PRESETS = {
         linear=('configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py',
                 'configs/linear/vit-small-p16-rand-init_8xb128-linear-coslr-100e_in1k.py'),
         linear_options=[],
+        attention_options=['--ann-file', 'data/coco/annotations/instances_val2017.json',
+                           '--img-dir', 'data/coco/val2017', '--max-images', '500'],
         arch=['--arch', 'deit-small'],
         toy_data=None,
         reference=True,
         durations=dict(pretrain=3 * 86400, extract=60, det=86400, det_test=3600,
                        seg=86400, seg_test=3600, linear=86400, linear_test=1800,
-                       knn=3600)),
+                       knn=3600, attention=600)),
 }
-TASKS = ('det', 'seg', 'linear', 'knn')
+TASKS = ('det', 'seg', 'linear', 'knn', 'attention')
 
 
 @dataclass
@@ -223,10 +227,11 @@ class Plan:
         seeded = [f'randomness.seed={seed}']
         backbone = osp.join(seed_dir, 'backbone.pth')
         name = f'{row}-s{seed}'
+        pretrained_checkpoint = None
         if pretrain_config is not None:
             pre_dir = osp.join(seed_dir, 'pretrain')
             options = p['pretrain_options'] + seeded
-            final = last_checkpoint(pre_dir, pretrain_config, options)
+            final = pretrained_checkpoint = last_checkpoint(pre_dir, pretrain_config, options)
             info = dict(config=pretrain_config, seed=seed,
                         max_epochs=max_epochs(pretrain_config, options))
             self.add(row, 'pretrain',
@@ -263,6 +268,18 @@ class Plan:
                                            '--cfg-options', *p['linear_options']),
                      lambda d=knn_dir: osp.exists(osp.join(d, 'knn.json')),
                      osp.join(logs, 'knn.log'))
+        if 'attention' in self.args.only:
+            # The mechanism figures: the teacher's attention on the objects of a COCO-format
+            # set, the masks of each strategy, the decoder's restoring.
+            out = osp.join(seed_dir, 'attention', 'attention_metrics.json')
+            if pretrain_config is None:  # the initialisation of the preset's first row
+                measured = [self.config(p['pretrain'][0]), '--random-init']
+            else:
+                measured = [self.config(pretrain_config), pretrained_checkpoint]
+            self.add(row, 'attention', self.tool('tools/analysis_tools/attention_metrics.py',
+                                                 *measured, '--seed', seed, '--out', out,
+                                                 *p['attention_options']),
+                     lambda o=out: osp.exists(o), osp.join(logs, 'attention.log'))
 
 
 def write_json(path: str, value: dict) -> None:

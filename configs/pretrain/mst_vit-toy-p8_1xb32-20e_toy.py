@@ -75,3 +75,12 @@ default_hooks = dict(
     logger=dict(interval=4),
     checkpoint=dict(interval=5, max_keep_ckpts=2))
 auto_scale_lr = dict(base_batch_size=32)
+# MST's mechanisms on the toy COCO val (64 images) at the start and with every checkpoint,
+# logged as scalars mechanism/* (TensorBoard: --tensorboard); about 1 % of the run's time.
+custom_hooks = [
+    dict(type='FreezeLastLayerHook', num_epochs=1),
+    dict(type='ClipGradHook', max_norm=3.0, per_tensor=True),
+    dict(type='AttentionMetricsHook', interval=5,
+         ann_file='data/toy/coco/annotations/instances_val2017.json',
+         img_dir='data/toy/coco/val2017'),
+]

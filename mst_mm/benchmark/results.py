@@ -21,7 +21,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Union
 
-MISSING, UNFINISHED = 'missing', 'unfinished'
+MISSING, UNFINISHED, NOT_APPLICABLE = 'missing', 'unfinished', 'n/a'
 RANDOM_INIT = 'random-init'
 Cell = Union[float, str, None]
 
@@ -128,8 +128,13 @@ def collect_seed(seed_dir: str, columns: Sequence[Column] = COLUMNS) -> Dict[str
             cells[column.name] = MISSING
             continue
         metrics = test_metrics(run_dir)
+        if metrics is not None and isinstance(metrics.get('mean'), dict):
+            metrics = metrics['mean']  # attention_metrics.json: the mean over images
         if metrics is None or column.key not in metrics:
             cells[column.name] = UNFINISHED
+            continue
+        if metrics[column.key] is None:  # not defined for this model (no decoder)
+            cells[column.name] = NOT_APPLICABLE
             continue
         value = float(metrics[column.key])
         if column.best_of_validation:
@@ -176,6 +181,8 @@ def collect_row(work_dir: str, columns: Sequence[Column] = COLUMNS) -> dict:
             row[column.name] = Figure.of(numbers)
         elif numbers:
             row[column.name] = UNFINISHED  # some seeds are not done
+        elif all(v == NOT_APPLICABLE for v in values):
+            row[column.name] = NOT_APPLICABLE
         else:
             row[column.name] = MISSING if all(v == MISSING for v in values) else UNFINISHED
     return row

@@ -1,3 +1,4 @@
+from .attention_metrics_hook import AttentionMetricsHook
 from .checkpoints import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
 from .exact_resume import ExactResumeEpochBasedTrainLoop
 from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,
@@ -6,8 +7,8 @@ from .non_finite import NonFiniteCheckHook, NonFiniteError
 from .optimizers import BackboneLayerDecayOptimWrapperConstructor
 from .preemption import PreemptionCheckpointHook
 
-__all__ = ['AtomicLocalBackend', 'BackboneLayerDecayOptimWrapperConstructor',
-           'BatchAndLrLogHook', 'ClipGradHook',
+__all__ = ['AtomicLocalBackend', 'AttentionMetricsHook',
+           'BackboneLayerDecayOptimWrapperConstructor', 'BatchAndLrLogHook', 'ClipGradHook',
            'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook', 'NonFiniteCheckHook',
            'NonFiniteError', 'PreemptionCheckpointHook', 'PretrainedBackboneCheckHook',
            'check_resume_checkpoint', 'find_resume_checkpoint']

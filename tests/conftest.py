@@ -1,3 +1,4 @@
+import copy
 import importlib.util
 import os
 import os.path as osp
@@ -13,6 +14,16 @@ PRETRAIN_CONFIGS = osp.join(ROOT, 'configs', 'pretrain')
 # Tests run from any folder; configs use paths relative to the project root.
 os.chdir(ROOT)
 sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(autouse=True)
+def keep_the_default_scope():
+    """Leave the registries' default scope as each test found it: a test that builds an
+    mmdet or mmseg model sets theirs, and the next test must build from its own."""
+    from mmengine.registry import DefaultScope
+    saved = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture

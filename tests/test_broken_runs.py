@@ -1,5 +1,4 @@
 """A broken run never passes as a good one: it stops, says why, and keeps what was good."""
-import copy
 import os.path as osp
 import uuid
 
@@ -21,15 +20,6 @@ from conftest import TOY_PRETRAIN, load_tool, run
 
 TOY_LINEAR = 'configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py'
 TOY_DET = 'configs/det/mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py'
-
-
-@pytest.fixture(autouse=True)
-def keep_the_default_scope():
-    """Leave the registries' default scope as it was (the builds here set mmdet's,
-    mmseg's or mmengine's), so that later tests build from their own."""
-    saved = copy.copy(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict = saved
 
 
 # -- non-finite losses and weights, on a real mmengine Runner -------------------------

@@ -1,26 +1,16 @@
 """Bad data files are named at build time; what mmdet drops is counted in one warning."""
-import copy
 import json
 import warnings
 
 import cv2
 import pytest
-from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.registry import init_default_scope
 
 from mmdet.registry import DATASETS as DET_DATASETS
 from mmseg.registry import DATASETS as SEG_DATASETS
 
 import mst_mm  # noqa: F401
 from conftest import load_tool
-
-
-@pytest.fixture(autouse=True)
-def keep_the_default_scope():
-    """Leave the registries' default scope as it was (the builds here set mmdet's or
-    mmseg's), so that later tests build from their own."""
-    saved = copy.copy(DefaultScope._instance_dict)
-    yield
-    DefaultScope._instance_dict = saved
 
 
 @pytest.fixture(scope='module')

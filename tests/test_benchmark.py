@@ -17,6 +17,8 @@ CUT_DOWN = [
     'test_dataloader.dataset.indices=8', 'param_scheduler.0.end=2',
     '--seg-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
     'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
+    '--ade-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
+    'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
     '--linear-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
     'train_dataloader.dataset.indices=32', 'test_dataloader.dataset.indices=16',
 ]
@@ -40,7 +42,7 @@ def test_the_runner_fills_a_row_per_pretraining_and_skips_what_is_done(tmp_path)
 
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
-    assert '16 steps, 16 already done' in log  # 9 for the pre-training, 7 for random init
+    assert '20 steps, 20 already done' in log  # 11 for the pre-training, 9 for random init
 
 
 def write_metrics(run_dir, metrics):
@@ -58,6 +60,7 @@ def test_the_table_shows_missing_and_unfinished_runs_as_such(tmp_path):
     (done / 'pretrain' / 'epoch_20.pth').write_bytes(b'')
     write_metrics(done / 'det', {'coco/bbox_mAP': 0.123, 'coco/segm_mAP': 0.045})
     (done / 'seg').mkdir()  # started, no test metrics: unfinished
+    write_metrics(done / 'ade', {'mIoU': 21.5})
     write_metrics(done / 'linear', {'accuracy/top1': 55.5})
     (done / 'knn').mkdir()
     (done / 'knn' / 'knn.json').write_text(json.dumps({'knn_top1': 33.3}))
@@ -67,12 +70,14 @@ def test_the_table_shows_missing_and_unfinished_runs_as_such(tmp_path):
                       '--out', out)
     assert result.returncode == 0, log
     lines = (tmp_path / 'table' / 'results.md').read_text().splitlines()
-    assert '| mst_toy | 20 | 12.30 | 4.50 | unfinished | 55.50 | 33.30 |' in lines
-    assert '| dino_toy | missing | missing | missing | missing | missing | missing |' in lines
-    assert any(line.startswith('| MST (paper) | 100 / 300 | 42.70 | unknown | 74.04 | 76.90')
-               for line in lines)
+    assert '| mst_toy | 20 | 12.30 | 4.50 | unfinished | 21.50 | 55.50 | 33.30 |' in lines
+    assert ('| dino_toy | missing | missing | missing | missing | missing | missing | missing |'
+            in lines)
+    # The paper gives no ADE20K figure.
+    assert any(line.startswith('| MST (paper) | 100 / 300 | 42.70 | unknown | 74.04 | unknown '
+                               '| 76.90') for line in lines)
     csv = (tmp_path / 'table' / 'results.csv').read_text()
-    assert 'mst_toy,20,12.30,4.50,unfinished,55.50,33.30,this run' in csv
+    assert 'mst_toy,20,12.30,4.50,unfinished,21.50,55.50,33.30,this run' in csv
     assert (tmp_path / 'table' / 'results.png').exists()
 
 

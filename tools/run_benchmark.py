@@ -2,10 +2,13 @@
 """Run the transfer benchmark end to end and print its table.
 
 For each pre-training config: pre-train, extract the teacher's backbone, fine-tune and
-test Mask R-CNN on COCO and SETR on Cityscapes, train and test the linear classifier and
-run the k-NN evaluation; a random-initialisation row is the floor. Steps already done
-are skipped, so a broken run continues where it stopped. The table (markdown, CSV) and
-a bar chart are written to WORK_DIR/results.*.
+test Mask R-CNN on COCO, SETR on Cityscapes and UperNet on ADE20K, train and test the
+linear classifier and run the k-NN evaluation; a random-initialisation row is the floor.
+--supervised CHECKPOINT adds a row for a supervised ImageNet ViT (a timm DeiT state
+dict: converted, then transferred exactly as the pre-trained rows); --cascade adds
+Cascade Mask R-CNN on COCO. Steps already done are skipped, so a broken run continues
+where it stopped. The table (markdown, CSV) and a bar chart are written to
+WORK_DIR/results.*.
 
 With no arguments it runs the miniature benchmark: the toy configs on the built-in toy
 data (written to data/toy/ first), on CPU, in about 15-20 minutes on 2 cores.
@@ -15,6 +18,8 @@ Examples:
     python tools/run_benchmark.py --preset full --launcher slurm --partition gpu
     python tools/run_benchmark.py --preset full configs/pretrain/mst_vit-small-p16_16xb64-coslr-300e_in1k.py
     python tools/run_benchmark.py --only det seg         # some tasks only
+    python tools/run_benchmark.py --preset full --supervised deit_small_patch16_224.pth \
+        --cascade --launcher slurm --partition gpu       # + supervised row, + Cascade
 On a cluster (--launcher slurm) each training and test goes through
 tools/slurm_train.sh / tools/slurm_test.sh (GPUS, GPUS_PER_NODE, ... as there).
 """
@@ -48,6 +53,15 @@ PRESETS = {
         seg_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
                      'default_hooks.checkpoint.interval=60', 'train_dataloader.num_workers=1',
                      'test_dataloader.num_workers=1'],
+        ade=('configs/seg/upernet_vit-toy-p8-mst-toy_1xb4-1k_toy-ade20k.py',
+             'configs/seg/upernet_vit-toy-p8-rand-init_1xb4-1k_toy-ade20k.py'),
+        ade_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
+                     'default_hooks.checkpoint.interval=60', 'train_dataloader.num_workers=1',
+                     'test_dataloader.num_workers=1'],
+        cascade=('configs/det/cascade-mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py',
+                 'configs/det/cascade-mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py'),
+        cascade_options=['train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=128',
+                         'train_dataloader.num_workers=1', 'test_dataloader.num_workers=1'],
         linear=('configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py',
                 'configs/linear/vit-toy-p8-rand-init_1xb32-linear-coslr-20e_toy.py'),
         linear_options=['train_dataloader.num_workers=1', 'val_dataloader.num_workers=1'],
@@ -55,7 +69,8 @@ PRESETS = {
         toy_data='data/toy',
         # seconds per step, for the first ETA (then measured)
         durations=dict(pretrain=45, extract=5, det=70, det_test=25, seg=50, seg_test=25,
-                       linear=25, linear_test=10, knn=15)),
+                       linear=25, linear_test=10, knn=15, ade=50, ade_test=25, cascade=120,
+                       cascade_test=40)),
     'full': dict(
         pretrain=['configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py',
                   'configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py',
@@ -67,6 +82,12 @@ PRESETS = {
         seg=('configs/seg/setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py',
              'configs/seg/setr-pup_vit-small-p16-rand-init_8xb1-80k_cityscapes-768x768.py'),
         seg_options=[],
+        ade=('configs/seg/upernet_vit-small-p16-mst-100e_8xb2-160k_ade20k-512x512.py',
+             'configs/seg/upernet_vit-small-p16-rand-init_8xb2-160k_ade20k-512x512.py'),
+        ade_options=[],
+        cascade=('configs/det/cascade-mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py',
+                 'configs/det/cascade-mask-rcnn_vit-small-p16-rand-init_fpn_8xb2-1x_coco.py'),
+        cascade_options=[],
         linear=('configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py',
                 'configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py'),
         linear_options=[],
@@ -74,10 +95,14 @@ PRESETS = {
         toy_data=None,
         durations=dict(pretrain=3 * 86400, extract=60, det=86400, det_test=3600,
                        seg=86400, seg_test=3600, linear=86400, linear_test=1800,
-                       knn=3600)),
+                       knn=3600, ade=2 * 86400, ade_test=3600, cascade=86400,
+                       cascade_test=3600)),
 }
-TASKS = ('det', 'seg', 'linear', 'knn')
+TASKS = ('det', 'seg', 'ade', 'linear', 'knn')
+OPTIONAL_TASKS = ('cascade', )  # run when asked for (--cascade or --only)
+TRANSFER_TASKS = ('det', 'cascade', 'seg', 'ade', 'linear')  # fine-tuned, then tested
 RANDOM_INIT = 'random-init'
+SUPERVISED = 'supervised'
 
 
 @dataclass
@@ -98,20 +123,32 @@ def parse_args():
     parser.add_argument('--preset', choices=sorted(PRESETS), default='mini',
                         help='mini: toy configs and data on CPU (default); full: ViT-S/16')
     parser.add_argument('--work-dir', help='default: work_dirs/benchmark_<preset>')
-    parser.add_argument('--only', nargs='+', choices=TASKS, default=list(TASKS),
-                        help='transfer tasks to run (default: all)')
+    parser.add_argument('--only', nargs='+', choices=TASKS + OPTIONAL_TASKS,
+                        default=list(TASKS),
+                        help=f'transfer tasks to run (default: {" ".join(TASKS)})')
+    parser.add_argument('--cascade', action='store_true',
+                        help='also fine-tune and test Cascade Mask R-CNN on COCO')
+    parser.add_argument('--supervised', metavar='CHECKPOINT',
+                        help='add a row for a supervised ImageNet ViT of the preset\'s size '
+                        '(a timm DeiT state dict, e.g. deit_small_patch16_224 for '
+                        '--preset full): converted by extract_backbone.py, then transferred '
+                        'as the pre-trained rows')
     parser.add_argument('--no-random-init', action='store_true',
                         help='leave out the random-initialisation row')
     parser.add_argument('--launcher', choices=['local', 'slurm'], default='local',
                         help='run the trainings here, or through tools/slurm_*.sh')
     parser.add_argument('--partition', help='Slurm partition (with --launcher slurm)')
-    for task in ('pretrain', 'det', 'seg', 'linear'):
+    for task in ('pretrain', 'det', 'seg', 'linear', 'ade', 'cascade'):
         parser.add_argument(f'--{task}-options', nargs='+', default=[], metavar='KEY=VALUE',
                             help=f'extra --cfg-options of every {task} run and its test')
     parser.add_argument('--dry-run', action='store_true', help='print the steps only')
     args = parser.parse_args()
     if args.launcher == 'slurm' and not args.partition:
         parser.error('--launcher slurm needs --partition')
+    if args.cascade and 'cascade' not in args.only:
+        args.only.append('cascade')
+    if args.supervised and not osp.isfile(args.supervised):
+        parser.error(f'--supervised: no such checkpoint {args.supervised}')
     return args
 
 
@@ -156,7 +193,10 @@ class Plan:
         self.steps.append(Step(row, kind, command, done,
                                osp.join(self.work_dir, row, 'logs', log_name + '.log')))
 
-    def add_row(self, row: str, pretrain_config: Optional[str]) -> None:
+    def add_row(self, row: str, pretrain_config: Optional[str],
+                checkpoint: Optional[str] = None) -> None:
+        """A row from a pre-training config, from a ViT checkpoint to convert
+        (``checkpoint``, the supervised row), or from random weights (neither)."""
         self.rows.append(row)
         row_dir = osp.join(self.work_dir, row)
         backbone = osp.join(row_dir, 'backbone.pth')
@@ -170,9 +210,14 @@ class Plan:
             self.add(row, 'extract', self.tool('tools/model_converters/extract_backbone.py',
                                                final, backbone, *p['arch']),
                      lambda: osp.exists(backbone), 'extract')
-        init = [] if pretrain_config is None else [f'pretrained={backbone}']
-        pick = 1 if pretrain_config is None else 0
-        for task in ('det', 'seg', 'linear'):
+        elif checkpoint is not None:
+            self.add(row, 'extract', self.tool('tools/model_converters/extract_backbone.py',
+                                               checkpoint, backbone, *p['arch']),
+                     lambda: osp.exists(backbone), 'extract')
+        pretrained = pretrain_config is not None or checkpoint is not None
+        init = [f'pretrained={backbone}'] if pretrained else []
+        pick = 0 if pretrained else 1
+        for task in TRANSFER_TASKS:
             if task not in self.args.only:
                 continue
             config, options = p[task][pick], p[f'{task}_options']
@@ -187,7 +232,7 @@ class Plan:
                      f'{task}_test')
         if 'knn' in self.args.only:
             knn_dir = osp.join(row_dir, 'knn')
-            extra = [] if pretrain_config is None else ['--pretrained', backbone]
+            extra = ['--pretrained', backbone] if pretrained else []
             self.add(row, 'knn', self.tool('tools/analysis_tools/knn_eval.py', p['linear'][pick],
                                            '--work-dir', knn_dir, *extra),
                      lambda: osp.exists(osp.join(knn_dir, 'knn.json')), 'knn')
@@ -230,7 +275,7 @@ def run_steps(plan: Plan) -> None:
 def main():
     args = parse_args()
     preset = dict(PRESETS[args.preset])
-    for task in ('pretrain', 'det', 'seg', 'linear'):
+    for task in ('pretrain', 'det', 'seg', 'linear', 'ade', 'cascade'):
         preset[f'{task}_options'] = preset[f'{task}_options'] + getattr(args, f'{task}_options')
     work_dir = osp.abspath(args.work_dir or osp.join(ROOT, 'work_dirs',
                                                        f'benchmark_{args.preset}'))
@@ -244,6 +289,8 @@ def main():
     plan = Plan(args, preset, work_dir)
     for config in args.pretrain_configs or preset['pretrain']:
         plan.add_row(row_name(config), config)
+    if args.supervised:
+        plan.add_row(SUPERVISED, None, checkpoint=osp.abspath(args.supervised))
     if not args.no_random_init:
         plan.add_row(RANDOM_INIT, None)
     run_steps(plan)

@@ -1,5 +1,5 @@
-from .results import (COLUMNS, MISSING, PAPER_REFERENCE, UNFINISHED, collect_row,
-                      to_csv_rows, to_markdown)
+from .results import (COLUMNS, MISSING, OPTIONAL_COLUMNS, PAPER_REFERENCE, UNFINISHED,
+                      collect_row, shown_columns, to_csv_rows, to_markdown)
 
-__all__ = ['COLUMNS', 'MISSING', 'PAPER_REFERENCE', 'UNFINISHED', 'collect_row',
-           'to_csv_rows', 'to_markdown']
+__all__ = ['COLUMNS', 'MISSING', 'OPTIONAL_COLUMNS', 'PAPER_REFERENCE', 'UNFINISHED',
+           'collect_row', 'shown_columns', 'to_csv_rows', 'to_markdown']

@@ -1,10 +1,10 @@
 """Reading the metrics of finished benchmark runs, and the paper's reference figures.
 
 A benchmark work dir holds one pre-training's runs, each in its own folder:
-``pretrain/``, ``det/``, ``seg/``, ``linear/``, ``knn/``. A transfer run counts as
-finished when its test metrics exist (``<run>/test/<timestamp>/<timestamp>.json``
-written by tools/test.py, or ``knn/knn.json``); a run folder without them is unfinished;
-no folder is missing.
+``pretrain/``, ``det/``, ``seg/``, ``ade/``, ``linear/``, ``knn/`` and, when asked for,
+``cascade/``. A transfer run counts as finished when its test metrics exist
+(``<run>/test/<timestamp>/<timestamp>.json`` written by tools/test.py, or
+``knn/knn.json``); a run folder without them is unfinished; no folder is missing.
 """
 import glob
 import json
@@ -18,16 +18,22 @@ Cell = Union[float, str, None]
 COLUMNS = {
     'COCO box AP': ('det', 'coco/bbox_mAP', 100.),
     'COCO mask AP': ('det', 'coco/segm_mAP', 100.),
+    'COCO Cascade box AP': ('cascade', 'coco/bbox_mAP', 100.),
+    'COCO Cascade mask AP': ('cascade', 'coco/segm_mAP', 100.),
     'Cityscapes mIoU': ('seg', 'mIoU', 1.),
+    'ADE20K mIoU': ('ade', 'mIoU', 1.),
     'ImageNet linear top-1': ('linear', 'accuracy/top1', 1.),
     'k-NN top-1': ('knn', 'knn_top1', 1.),
 }
+# Columns shown only when some row has run them (Cascade Mask R-CNN is an option).
+OPTIONAL_COLUMNS = ('COCO Cascade box AP', 'COCO Cascade mask AP')
 
-# The paper's figures (MST.md): ViT-S/16; None where the paper gives none here.
+# The paper's figures (MST.md): ViT-S/16; None (or absent) where the paper gives none
+# here. The MST paper reports no ADE20K and no Cascade Mask R-CNN figure.
 PAPER_REFERENCE = [
     dict(name='MST (paper)', epochs='100 / 300', values={
         'COCO box AP': 42.7, 'COCO mask AP': None, 'Cityscapes mIoU': 74.04,
-        'ImageNet linear top-1': 76.9, 'k-NN top-1': None}),
+        'ImageNet linear top-1': 76.9, 'k-NN top-1': None, 'ADE20K mIoU': None}),
     dict(name='DINO (paper)', epochs='300', values={
         'COCO box AP': None, 'COCO mask AP': None, 'Cityscapes mIoU': None,
         'ImageNet linear top-1': 75.9, 'k-NN top-1': None}),
@@ -79,6 +85,12 @@ def collect_row(work_dir: str) -> Dict[str, Cell]:
     return row
 
 
+def shown_columns(rows: List[dict]) -> List[str]:
+    """The table's columns: an optional one only when some row has run it."""
+    return [c for c in COLUMNS
+            if c not in OPTIONAL_COLUMNS or any(row[c] != MISSING for row in rows)]
+
+
 def format_cell(value: Cell) -> str:
     if value is None:
         return 'unknown'
@@ -88,29 +100,31 @@ def format_cell(value: Cell) -> str:
 
 
 def to_markdown(rows: List[dict]) -> str:
-    header = ['pre-training', 'epochs', *COLUMNS]
+    columns = shown_columns(rows)
+    header = ['pre-training', 'epochs', *columns]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for row in rows:
         cells = [row['name'], format_cell(row['epochs'])]
-        cells += [format_cell(row[c]) for c in COLUMNS]
+        cells += [format_cell(row[c]) for c in columns]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines.append('')
     lines.append('Paper reference (ViT-S/16, full-scale data; "unknown": not given by the paper):')
     lines.append('')
-    lines.append('| reference | epochs | ' + ' | '.join(COLUMNS) + ' |')
-    lines.append('|' + '---|' * (len(COLUMNS) + 2))
+    lines.append('| reference | epochs | ' + ' | '.join(columns) + ' |')
+    lines.append('|' + '---|' * (len(columns) + 2))
     for ref in PAPER_REFERENCE:
         lines.append(f'| {ref["name"]} | {ref["epochs"]} | ' +
-                     ' | '.join(format_cell(ref['values'][c]) for c in COLUMNS) + ' |')
+                     ' | '.join(format_cell(ref['values'].get(c)) for c in columns) + ' |')
     return '\n'.join(lines) + '\n'
 
 
 def to_csv_rows(rows: List[dict]) -> List[List[str]]:
-    table = [['pre-training', 'epochs', *COLUMNS, 'source']]
+    columns = shown_columns(rows)
+    table = [['pre-training', 'epochs', *columns, 'source']]
     for row in rows:
         table.append([row['name'], format_cell(row['epochs']),
-                      *[format_cell(row[c]) for c in COLUMNS], 'this run'])
+                      *[format_cell(row[c]) for c in columns], 'this run'])
     for ref in PAPER_REFERENCE:
         table.append([ref['name'], ref['epochs'],
-                      *[format_cell(ref['values'][c]) for c in COLUMNS], 'paper'])
+                      *[format_cell(ref['values'].get(c)) for c in columns], 'paper'])
     return table

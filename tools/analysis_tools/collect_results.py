@@ -2,10 +2,11 @@
 """Collect the transfer table of benchmark work dirs: markdown, CSV and a bar chart.
 
 Each WORK_DIR is one pre-training's benchmark folder (tools/run_benchmark.py writes
-them): pretrain/, det/, seg/, linear/, knn/. The table has a row per WORK_DIR with the
-pre-training epochs, COCO box and mask AP, Cityscapes mIoU, ImageNet linear and k-NN
-top-1, beside the paper's reference figures ("unknown" where the paper gives none).
-A run that is missing or unfinished is shown as such.
+them): pretrain/, det/, seg/, ade/, linear/, knn/ (and cascade/ when run). The table
+has a row per WORK_DIR with the pre-training epochs, COCO box and mask AP (Mask R-CNN,
+and Cascade Mask R-CNN when some row has run it), Cityscapes and ADE20K mIoU, ImageNet
+linear and k-NN top-1, beside the paper's reference figures ("unknown" where the paper
+gives none, as for ADE20K). A run that is missing or unfinished is shown as such.
 
 Example:
     python tools/analysis_tools/collect_results.py work_dirs/benchmark/* \\

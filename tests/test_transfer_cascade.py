@@ -14,7 +14,8 @@ from conftest import ROOT, run
 from test_transfer_coco import coco_overrides
 
 DET_CONFIGS = osp.join(ROOT, 'configs', 'det')
-TOY_CASCADE = osp.join(DET_CONFIGS, 'cascade-mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py')
+TOY_CASCADE = osp.join(DET_CONFIGS,
+                       'cascade-mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py')
 FULL_CASCADE = 'cascade-mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py'
 
 

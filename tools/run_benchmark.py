@@ -11,7 +11,7 @@ where it stopped. The table (markdown, CSV) and a bar chart are written to
 WORK_DIR/results.*.
 
 With no arguments it runs the miniature benchmark: the toy configs on the built-in toy
-data (written to data/toy/ first), on CPU, in about 15-20 minutes on 2 cores.
+data (written to data/toy/ first), on CPU, in about 20-25 minutes on 2 cores.
 
 Examples:
     python tools/run_benchmark.py                       # the miniature benchmark

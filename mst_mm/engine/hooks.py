@@ -8,7 +8,8 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 
 from mmpretrain.registry import HOOKS
 
-from ..models.vit_checkpoints import CheckpointError, load_checkpoint_file, mmpretrain_vit_shape
+from ..models.vit_checkpoints import (CheckpointError, load_checkpoint_file,
+                                      mmpretrain_vit_shape)
 
 
 @HOOKS.register_module()

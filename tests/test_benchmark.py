@@ -18,7 +18,8 @@ CUT_DOWN = [
     '--seg-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
     'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
     '--ade-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
-    'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
+    'default_hooks.checkpoint.interval=21', 'val_dataloader.dataset.indices=4',
+    'test_dataloader.dataset.indices=4',
     '--linear-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
     'train_dataloader.dataset.indices=32', 'test_dataloader.dataset.indices=16',
 ]

@@ -80,3 +80,6 @@ def test_the_supervised_configs_are_the_mst_ones_from_a_deit_of_their_size(confi
         c.model.backbone.pop('init_cfg')
         c.pop('pretrained')
     assert cfg.to_dict() == mst.to_dict()
+    init_default_scope(cfg.default_scope)
+    model = (DET_MODELS if cfg.default_scope == 'mmdet' else SEG_MODELS).build(cfg.model)
+    assert model.backbone.embed_dims == (768 if size == 'base' else 384)

@@ -143,6 +143,20 @@ def test_the_ignored_labels_0_and_255_are_accepted(toy):
         0, 1, 2, 3, 4, 255}
 
 
+@pytest.mark.parametrize('config', ['upernet_vit-toy-p8-mst-toy_1xb4-1k_toy-ade20k.py',
+                                    'upernet_vit-toy-p8-rand-init_1xb4-1k_toy-ade20k.py',
+                                    'upernet_vit-toy-p8_toy-ade20k_ms-flip-test.py'])
+def test_the_toy_ade20k_configs_build_at_the_toy_widths(config):
+    cfg = Config.fromfile(osp.join(SEG_CONFIGS, config))
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    segmentor = getattr(model, 'module', model)  # the multi-scale + flip wrapper
+    assert segmentor.backbone.embed_dims == 96
+    assert segmentor.decode_head.num_classes == len(toy_data.CLASSES)
+    assert cfg.test_dataloader.dataset.type == 'ToyADE20KDataset'
+    assert cfg.test_dataloader.dataset.data_root == 'data/toy/ade20k/'
+
+
 # -- the full-size configs ---------------------------------------------------------------
 
 ADE_CONFIGS = [

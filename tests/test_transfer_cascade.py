@@ -40,6 +40,20 @@ def test_cascade_mask_rcnn_fine_tunes_from_the_extracted_backbone_and_reports_co
         assert 0.0 <= metrics[key] <= 1.0, (key, metrics)
 
 
+@pytest.mark.parametrize('init', ['mst-toy', 'rand-init'])
+def test_the_toy_cascade_configs_build_at_the_toy_widths(init):
+    cfg = Config.fromfile(osp.join(
+        DET_CONFIGS, f'cascade-mask-rcnn_vit-toy-p8-{init}_fpn_1xb4-8e_toy-coco.py'))
+    init_default_scope('mmdet')
+    detector = MODELS.build(cfg.model)
+    assert detector.backbone.embed_dims == 96 and detector.roi_head.num_stages == 3
+    for head in detector.roi_head.bbox_head:
+        assert (head.in_channels, head.num_classes) == (64, 5)
+    assert [s.sampler.num for s in cfg.model.train_cfg.rcnn] == [128] * 3
+    if init == 'rand-init':
+        assert cfg.model.backbone.init_cfg.type == 'TruncNormal'
+
+
 CASCADE_CONFIGS = [
     FULL_CASCADE,
     'cascade-mask-rcnn_vit-small-p16-dino-100e_fpn_8xb2-1x_coco.py',

@@ -44,8 +44,8 @@ class CheckedADE20KDataset(ADE20KDataset):
 
     def prepare_data(self, idx):
         results = super().prepare_data(idx)
-        if results is not None:
-            self.check_labels(results, self.get_data_info(idx)['seg_map_path'])
+        if results is not None:  # a test split may have no annotations: nothing to check
+            self.check_labels(results, self.get_data_info(idx).get('seg_map_path'))
         return results
 
     def check_labels(self, results: dict, seg_map_path: str) -> None:

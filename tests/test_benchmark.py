@@ -18,6 +18,10 @@ CUT_DOWN = [
     'test_dataloader.dataset.indices=8', 'param_scheduler.0.end=2',
     '--seg-options', 'train_cfg.max_iters=21', 'train_cfg.val_interval=21',
     'default_hooks.checkpoint.interval=21', 'test_dataloader.dataset.indices=4',
+    '--ade-options', 'train_cfg.max_iters=6', 'train_cfg.val_interval=6',
+    'default_hooks.checkpoint.interval=6', 'param_scheduler.0.end=2',
+    'param_scheduler.1.begin=2', 'val_dataloader.dataset.indices=4',
+    'test_dataloader.dataset.indices=4',
     '--linear-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
     'train_dataloader.dataset.indices=32', 'test_dataloader.dataset.indices=16',
 ]
@@ -51,7 +55,7 @@ def test_the_runner_fills_a_row_per_pretraining_and_skips_what_is_done(tmp_path)
 
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
-    assert '18 steps, 18 already done' in log  # 10 for the pre-training, 8 for random init
+    assert '22 steps, 22 already done' in log  # 12 for the pre-training, 10 for random init
     mechanisms = (work_dir / 'results.md').read_text().split('Mechanisms')[1]
     assert '| mst_vit-toy-p8_1xb32-20e_toy | 3 | 1 |' in mechanisms
     assert '| random-init | none | 1 |' in mechanisms
@@ -101,8 +105,8 @@ def test_the_table_shows_mean_spread_best_and_last_and_what_is_missing(tmp_path)
     rows = table_rows((tmp_path / 'table' / 'results.md').read_text())
     # box AP: mean and standard deviation over the two seeds; linear: best and last epoch
     assert rows['mst_toy'] == ['20', '2', '12.30 ± 0.42', '4.50 ± 0.00', 'unfinished',
-                               '56.50 ± 0.71', '55.50 ± 0.71', '32.00 ± 2.83 ~']
-    assert rows['dino_toy'][2:] == ['missing'] * 6
+                               'missing', '56.50 ± 0.71', '55.50 ± 0.71', '32.00 ± 2.83 ~']
+    assert rows['dino_toy'][2:] == ['missing'] * 7
     assert rows['random-init'][:2] == ['none', '2']
     markdown = (tmp_path / 'table' / 'results.md').read_text()
     assert 'not separated' in markdown  # k-NN 32 +- 2.8 against 32 +- 1.4
@@ -154,7 +158,8 @@ def benchmark_plan(preset, tmp_path, seeds=(0,)):
     """The steps tools/run_benchmark.py plans for a preset (what --dry-run prints)."""
     import argparse
     tool = load_tool('tools/run_benchmark.py')
-    args = argparse.Namespace(only=list(tool.TASKS), seeds=list(seeds), launcher='local',
+    args = argparse.Namespace(only=list(tool.TASKS + tool.OPTIONAL_TASKS), seeds=list(seeds),
+                              launcher='local',
                               partition=None, dry_run=True)
     plan = tool.Plan(args, dict(tool.PRESETS[preset]), str(tmp_path))
     for config in tool.PRESETS[preset]['pretrain']:
@@ -168,9 +173,10 @@ def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
     from mst_mm.models.dino_vit import is_pretrained_init
     plan = benchmark_plan(preset, tmp_path, seeds=(0, 1))
     steps = [s for s in plan.steps if s.row == 'random-init']
-    assert {s.kind for s in steps} == {'det', 'det_test', 'seg', 'seg_test', 'linear',
+    assert {s.kind for s in steps} == {'det', 'det_test', 'cascade', 'cascade_test', 'seg',
+                                       'seg_test', 'ade', 'ade_test', 'linear',
                                        'linear_test', 'knn', 'attention'}
-    assert len(steps) == 2 * 8  # every task, each seed
+    assert len(steps) == 2 * 12  # every task, each seed
     row_dir = str(tmp_path / 'random-init')
     for step in steps:
         command = step.command
@@ -193,8 +199,8 @@ def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
 def test_the_pretrained_rows_evaluate_their_own_backbone(tmp_path):
     plan = benchmark_plan('full', tmp_path)
     for step in plan.steps:
-        if step.row != 'random-init' and step.kind in ('det', 'seg', 'linear', 'knn',
-                                                       'attention'):
+        if step.row != 'random-init' and step.kind in ('det', 'cascade', 'seg', 'ade',
+                                                       'linear', 'knn', 'attention'):
             backbone = str(tmp_path / step.row / 'seed_0' / 'backbone.pth')
             final = str(tmp_path / step.row / 'seed_0' / 'pretrain' / 'epoch_100.pth')
             assert f'pretrained={backbone}' in step.command or (
@@ -206,7 +212,7 @@ def test_dry_run_prints_the_plan(tmp_path):
     result, log = run('tools/run_benchmark.py', '--preset', 'full', '--dry-run',
                       '--work-dir', tmp_path)
     assert result.returncode == 0, log[-3000:]
-    assert '38 steps, 0 already done' in log  # 3 rows x 10 steps + 8 for random init
+    assert '46 steps, 0 already done' in log  # 3 rows x 12 steps + 10 for random init
     assert 'tools/train.py' in log and not (tmp_path / 'results.md').exists()
 
 

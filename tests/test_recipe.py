@@ -158,6 +158,8 @@ def test_the_pretraining_vit_and_head_are_initialised_as_dinos():
     'configs/seg/setr-pup_vit-toy-p8-rand-init_1xb4-1k_toy-cityscapes.py',
     'configs/linear/vit-toy-p8-rand-init_1xb32-linear-coslr-20e_toy.py',
     'configs/det/mask-rcnn_vit-small-p16-rand-init_fpn_8xb2-1x_coco.py',
+    'configs/det/cascade-mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py',
+    'configs/seg/upernet_vit-toy-p8-rand-init_1xb4-1k_toy-ade20k.py',
 ])
 def test_the_random_init_rows_initialise_the_vit_as_dino(config):
     torch.manual_seed(0)

@@ -76,9 +76,9 @@ def coco(toy) -> Dict[str, COCO]:
     }
 
 
-def test_writes_the_three_datasets_and_a_parameter_record(toy):
+def test_writes_the_four_datasets_and_a_parameter_record(toy):
     assert sorted(p.name for p in toy.iterdir()) == [
-        'cityscapes', 'coco', 'imagenet', 'toy_data.json'
+        'ade20k', 'cityscapes', 'coco', 'imagenet', 'toy_data.json'
     ]
     record = json.loads((toy / 'toy_data.json').read_text())
     assert record['seed'] == PARAMS['seed']
@@ -98,6 +98,7 @@ def test_rerun_with_same_parameters_reuses_files_untouched(toy, capsys):
         imagenet=str(toy / 'imagenet'),
         coco=str(toy / 'coco'),
         cityscapes=str(toy / 'cityscapes'),
+        ade20k=str(toy / 'ade20k'),
         classes=CLASSES)
 
 

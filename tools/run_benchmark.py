@@ -2,16 +2,19 @@
 """Run the transfer benchmark end to end and print its table.
 
 For each pre-training config (a row) and each seed: pre-train, extract the teacher's
-backbone, fine-tune and test Mask R-CNN on COCO and SETR on Cityscapes, train and test
-the linear classifier (validated every epoch: best and last top-1), run the k-NN
-evaluation and measure MST's mechanisms (tools/analysis_tools/attention_metrics.py). A random-initialisation row, which loads no checkpoint in any task, is the
-floor. Every run is seeded (``randomness.seed``), so the same command gives the same
+backbone, fine-tune and test Mask R-CNN on COCO, SETR on Cityscapes and UperNet on
+ADE20K, train and test the linear classifier (validated every epoch: best and last
+top-1), run the k-NN evaluation and measure MST's mechanisms
+(tools/analysis_tools/attention_metrics.py). --cascade adds Cascade Mask R-CNN on COCO;
+--supervised CHECKPOINT adds a row for a supervised ImageNet ViT (a timm DeiT state
+dict, converted, then transferred exactly as the pre-trained rows). A
+random-initialisation row, which loads no checkpoint in any task, is the floor. Every run is seeded (``randomness.seed``), so the same command gives the same
 table. Steps already done are skipped, so a broken run continues where it stopped. The
 table (markdown, CSV: mean and standard deviation over seeds) and a bar chart with error
 bars are written to WORK_DIR/results.*.
 
 Presets:
-  mini   the 15-minute smoke run (default): toy configs on the built-in toy data, CPU.
+  mini   the smoke run (default): toy configs on the built-in toy data, CPU.
   small  toy configs on more toy data and longer runs (see PRESETS), CPU, for numbers
          that separate the rows; run it with --seeds 0 1 2.
   full   ViT-S/16 on ImageNet, COCO and Cityscapes; each column is labelled with the
@@ -27,6 +30,8 @@ Examples:
     python tools/run_benchmark.py --preset full --only linear knn \\
         configs/pretrain/mst_vit-small-p16_16xb64-coslr-300e_in1k.py \\
         configs/pretrain/dino_vit-small-p16_16xb64-coslr-300e_in1k.py
+    python tools/run_benchmark.py --preset full --supervised deit_small_patch16_224.pth \
+        --cascade --launcher slurm --partition gpu       # + supervised row, + Cascade
     python tools/run_benchmark.py --dry-run              # print the plan only
 On a cluster (--launcher slurm) each training and test goes through
 tools/slurm_train.sh / tools/slurm_test.sh (GPUS, GPUS_PER_NODE, ... as there).
@@ -48,11 +53,17 @@ sys.path.insert(0, ROOT)
 import mst_mm  # noqa: E402,F401  (quiet pkg_resources warnings of config parsing)
 from mst_mm.benchmark import RANDOM_INIT  # noqa: E402
 
+# Per task: the config of the pre-trained rows (given pretrained=BACKBONE) and the
+# config of the random-initialisation row.
 TOY_TASKS = dict(
     det=('configs/det/mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py',
          'configs/det/mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py'),
+    cascade=('configs/det/cascade-mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py',
+             'configs/det/cascade-mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py'),
     seg=('configs/seg/setr-pup_vit-toy-p8-mst-toy_1xb4-1k_toy-cityscapes.py',
          'configs/seg/setr-pup_vit-toy-p8-rand-init_1xb4-1k_toy-cityscapes.py'),
+    ade=('configs/seg/upernet_vit-toy-p8-mst-toy_1xb4-1k_toy-ade20k.py',
+         'configs/seg/upernet_vit-toy-p8-rand-init_1xb4-1k_toy-ade20k.py'),
     linear=('configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py',
             'configs/linear/vit-toy-p8-rand-init_1xb32-linear-coslr-20e_toy.py'),
 )
@@ -69,7 +80,11 @@ PRESETS = {
         **TOY_TASKS,
         det_options=['train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=128',
                      *ONE_WORKER],
+        cascade_options=['train_cfg.max_epochs=2', 'train_dataloader.dataset.indices=128',
+                         *ONE_WORKER],
         seg_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
+                     'default_hooks.checkpoint.interval=60', *ONE_WORKER],
+        ade_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
                      'default_hooks.checkpoint.interval=60', *ONE_WORKER],
         linear_options=ONE_WORKER,
         attention_options=[],  # the toy COCO val
@@ -77,22 +92,27 @@ PRESETS = {
         toy_data=dict(),  # make_toy_data's defaults
         reference=False,
         # seconds per step, for the first ETA (then measured)
-        durations=dict(pretrain=45, extract=5, det=70, det_test=25, seg=50, seg_test=25,
+        durations=dict(pretrain=45, extract=5, det=70, det_test=25, cascade=120,
+                       cascade_test=40, seg=50, seg_test=25, ade=50, ade_test=25,
                        linear=25, linear_test=10, knn=15, attention=15)),
     'small': dict(
         pretrain=TOY_PRETRAIN,
         pretrain_options=['train_dataloader.num_workers=1'],
         **TOY_TASKS,
         det_options=['train_cfg.max_epochs=4', *ONE_WORKER],
+        cascade_options=['train_cfg.max_epochs=4', *ONE_WORKER],
         seg_options=['train_cfg.max_iters=300', 'train_cfg.val_interval=300',
+                     'default_hooks.checkpoint.interval=300', *ONE_WORKER],
+        ade_options=['train_cfg.max_iters=300', 'train_cfg.val_interval=300',
                      'default_hooks.checkpoint.interval=300', *ONE_WORKER],
         linear_options=ONE_WORKER,
         attention_options=[],
         arch=['--arch', '96x4', '--patch-size', '8'],
         toy_data=dict(num_train=1024, num_val=256),
         reference=False,
-        durations=dict(pretrain=300, extract=5, det=150, det_test=30, seg=200,
-                       seg_test=30, linear=60, linear_test=10, knn=20, attention=30)),
+        durations=dict(pretrain=300, extract=5, det=150, det_test=30, cascade=250,
+                       cascade_test=50, seg=200, seg_test=30, ade=200, ade_test=30,
+                       linear=60, linear_test=10, knn=20, attention=30)),
     'full': dict(
         pretrain=['configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py',
                   'configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py',
@@ -101,9 +121,15 @@ PRESETS = {
         det=('configs/det/mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py',
              'configs/det/mask-rcnn_vit-small-p16-rand-init_fpn_8xb2-1x_coco.py'),
         det_options=[],
+        cascade=('configs/det/cascade-mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py',
+                 'configs/det/cascade-mask-rcnn_vit-small-p16-rand-init_fpn_8xb2-1x_coco.py'),
+        cascade_options=[],
         seg=('configs/seg/setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py',
              'configs/seg/setr-pup_vit-small-p16-rand-init_8xb1-80k_cityscapes-768x768.py'),
         seg_options=[],
+        ade=('configs/seg/upernet_vit-small-p16-mst-100e_8xb2-160k_ade20k-512x512.py',
+             'configs/seg/upernet_vit-small-p16-rand-init_8xb2-160k_ade20k-512x512.py'),
+        ade_options=[],
         linear=('configs/linear/vit-small-p16-mst-300e_8xb128-linear-coslr-100e_in1k.py',
                 'configs/linear/vit-small-p16-rand-init_8xb128-linear-coslr-100e_in1k.py'),
         linear_options=[],
@@ -113,10 +139,15 @@ PRESETS = {
         toy_data=None,
         reference=True,
         durations=dict(pretrain=3 * 86400, extract=60, det=86400, det_test=3600,
-                       seg=86400, seg_test=3600, linear=86400, linear_test=1800,
+                       cascade=86400, cascade_test=3600, seg=86400, seg_test=3600,
+                       ade=2 * 86400, ade_test=3600, linear=86400, linear_test=1800,
                        knn=3600, attention=600)),
 }
-TASKS = ('det', 'seg', 'linear', 'knn', 'attention')
+TASKS = ('det', 'seg', 'ade', 'linear', 'knn', 'attention')
+OPTIONAL_TASKS = ('cascade', )  # run when asked for (--cascade or --only)
+TRANSFER_TASKS = ('det', 'cascade', 'seg', 'ade', 'linear')  # fine-tuned, then tested
+OPTION_GROUPS = ('pretrain', ) + TRANSFER_TASKS
+SUPERVISED = 'supervised'
 
 
 @dataclass
@@ -142,14 +173,22 @@ def parse_args():
                         help='run every row with each seed; the table shows mean and '
                         'standard deviation (default: 0)')
     parser.add_argument('--work-dir', help='default: work_dirs/benchmark_<preset>')
-    parser.add_argument('--only', nargs='+', choices=TASKS, default=list(TASKS),
-                        help='transfer tasks to run (default: all)')
+    parser.add_argument('--only', nargs='+', choices=TASKS + OPTIONAL_TASKS,
+                        default=list(TASKS),
+                        help=f'transfer tasks to run (default: {" ".join(TASKS)})')
+    parser.add_argument('--cascade', action='store_true',
+                        help='also fine-tune and test Cascade Mask R-CNN on COCO')
+    parser.add_argument('--supervised', metavar='CHECKPOINT',
+                        help="add a row for a supervised ImageNet ViT of the preset's size "
+                        '(a timm DeiT state dict, e.g. deit_small_patch16_224 for '
+                        '--preset full): converted by extract_backbone.py, then transferred '
+                        'as the pre-trained rows')
     parser.add_argument('--no-random-init', action='store_true',
                         help='leave out the random-initialisation row')
     parser.add_argument('--launcher', choices=['local', 'slurm'], default='local',
                         help='run the trainings here, or through tools/slurm_*.sh')
     parser.add_argument('--partition', help='Slurm partition (with --launcher slurm)')
-    for task in ('pretrain', 'det', 'seg', 'linear'):
+    for task in OPTION_GROUPS:
         parser.add_argument(f'--{task}-options', nargs='+', default=[], metavar='KEY=VALUE',
                             help=f'extra --cfg-options of every {task} run and its test')
     parser.add_argument('--dry-run', action='store_true', help='print the steps only')
@@ -158,6 +197,10 @@ def parse_args():
         parser.error('--launcher slurm needs --partition')
     if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
         parser.error(f'--seeds must be distinct non-negative integers, got {args.seeds}')
+    if args.cascade and 'cascade' not in args.only:
+        args.only.append('cascade')
+    if args.supervised and not osp.isfile(args.supervised):
+        parser.error(f'--supervised: no such checkpoint {args.supervised}')
     return args
 
 
@@ -215,12 +258,16 @@ class Plan:
     def add(self, row, kind, command, done, log, before=None):
         self.steps.append(Step(row, kind, command, done, log, before))
 
-    def add_row(self, row: str, pretrain_config: Optional[str]) -> None:
+    def add_row(self, row: str, pretrain_config: Optional[str],
+                checkpoint: Optional[str] = None) -> None:
+        """A row from a pre-training config, from a ViT checkpoint to convert
+        (``checkpoint``: the supervised row), or from random weights (neither)."""
         self.rows.append(row)
         for seed in self.args.seeds:
-            self.add_seed(row, pretrain_config, seed)
+            self.add_seed(row, pretrain_config, seed, checkpoint)
 
-    def add_seed(self, row: str, pretrain_config: Optional[str], seed: int) -> None:
+    def add_seed(self, row: str, pretrain_config: Optional[str], seed: int,
+                 checkpoint: Optional[str] = None) -> None:
         p = self.preset
         seed_dir = osp.join(self.work_dir, row, f'seed_{seed}')
         logs = osp.join(seed_dir, 'logs')
@@ -242,10 +289,15 @@ class Plan:
             self.add(row, 'extract', self.tool('tools/model_converters/extract_backbone.py',
                                                final, backbone, *p['arch']),
                      lambda b=backbone: osp.exists(b), osp.join(logs, 'extract.log'))
+        elif checkpoint is not None:
+            self.add(row, 'extract', self.tool('tools/model_converters/extract_backbone.py',
+                                               checkpoint, backbone, *p['arch']),
+                     lambda b=backbone: osp.exists(b), osp.join(logs, 'extract.log'))
         # The random-init row loads nothing: its configs initialise the ViT themselves.
-        init = [] if pretrain_config is None else [f'pretrained={backbone}']
-        pick = 1 if pretrain_config is None else 0
-        for task in ('det', 'seg', 'linear'):
+        pretrained = pretrain_config is not None or checkpoint is not None
+        init = [f'pretrained={backbone}'] if pretrained else []
+        pick = 0 if pretrained else 1
+        for task in TRANSFER_TASKS:
             if task not in self.args.only:
                 continue
             config, options = p[task][pick], p[f'{task}_options'] + seeded
@@ -261,7 +313,7 @@ class Plan:
                      osp.join(logs, f'{task}_test.log'))
         if 'knn' in self.args.only:
             knn_dir = osp.join(seed_dir, 'knn')
-            extra = [] if pretrain_config is None else ['--pretrained', backbone]
+            extra = ['--pretrained', backbone] if pretrained else []
             self.add(row, 'knn', self.tool('tools/analysis_tools/knn_eval.py',
                                            self.config(p['linear'][pick]), '--work-dir',
                                            knn_dir, '--seed', seed, *extra,
@@ -272,10 +324,12 @@ class Plan:
             # The mechanism figures: the teacher's attention on the objects of a COCO-format
             # set, the masks of each strategy, the decoder's restoring.
             out = osp.join(seed_dir, 'attention', 'attention_metrics.json')
-            if pretrain_config is None:  # the initialisation of the preset's first row
-                measured = [self.config(p['pretrain'][0]), '--random-init']
-            else:
+            if pretrain_config is not None:
                 measured = [self.config(pretrain_config), pretrained_checkpoint]
+            elif pretrained:  # the supervised ViT in the preset's first pre-training model
+                measured = [self.config(p['pretrain'][0]), backbone]
+            else:  # the initialisation of the preset's first row
+                measured = [self.config(p['pretrain'][0]), '--random-init']
             self.add(row, 'attention', self.tool('tools/analysis_tools/attention_metrics.py',
                                                  *measured, '--seed', seed, '--out', out,
                                                  *p['attention_options']),
@@ -336,7 +390,7 @@ def write_toy_data(preset: dict, cwd: str) -> None:
 def main():
     args = parse_args()
     preset = dict(PRESETS[args.preset])
-    for task in ('pretrain', 'det', 'seg', 'linear'):
+    for task in OPTION_GROUPS:
         preset[f'{task}_options'] = preset[f'{task}_options'] + getattr(args, f'{task}_options')
     work_dir = osp.abspath(args.work_dir or osp.join(ROOT, 'work_dirs',
                                                        f'benchmark_{args.preset}'))
@@ -347,6 +401,8 @@ def main():
     plan = Plan(args, preset, work_dir)
     for config in args.pretrain_configs or preset['pretrain']:
         plan.add_row(row_name(config), config)
+    if args.supervised:
+        plan.add_row(SUPERVISED, None, checkpoint=osp.abspath(args.supervised))
     if not args.no_random_init:
         plan.add_row(RANDOM_INIT, None)
     run_steps(plan, cwd)

@@ -2,8 +2,8 @@
 
 A benchmark row is one pre-training (or the random-initialisation floor). Its folder
 holds one folder per seed, ``seed_<N>/`` (a folder without them is read as one seed),
-and each seed folder one folder per run: ``pretrain/``, ``det/``, ``seg/``, ``linear/``,
-``knn/``, ``attention/``. A transfer run counts as finished when its test metrics exist
+and each seed folder one folder per run: ``pretrain/``, ``det/``, ``cascade/`` (when
+asked for), ``seg/``, ``ade/``, ``linear/``, ``knn/``, ``attention/``. A transfer run counts as finished when its test metrics exist
 (``<run>/test/<timestamp>/<timestamp>.json`` written by tools/test.py, ``knn/knn.json``,
 ``attention/attention_metrics.json``); a run folder without them is unfinished; no
 folder is missing. Nothing here executes a file of a results folder: every figure is
@@ -35,12 +35,17 @@ class Column:
     scale: float = 1.0  # to the table's unit
     best_of_validation: bool = False  # the best validation figure of the training log
     higher_is_better: bool = True
+    optional: bool = False  # shown only when some row has run it
 
 
 TRANSFER_COLUMNS = [
     Column('COCO box AP', 'det', 'coco/bbox_mAP', 100.),
     Column('COCO mask AP', 'det', 'coco/segm_mAP', 100.),
+    # Cascade Mask R-CNN runs when asked for (run_benchmark.py --cascade).
+    Column('COCO Cascade box AP', 'cascade', 'coco/bbox_mAP', 100., optional=True),
+    Column('COCO Cascade mask AP', 'cascade', 'coco/segm_mAP', 100., optional=True),
     Column('Cityscapes mIoU', 'seg', 'mIoU'),
+    Column('ADE20K mIoU', 'ade', 'mIoU'),
     Column('linear top-1 (best)', 'linear', 'accuracy/top1', best_of_validation=True),
     Column('linear top-1 (last)', 'linear', 'accuracy/top1'),
     Column('k-NN top-1', 'knn', 'knn_top1'),
@@ -61,7 +66,8 @@ MECHANISM_COLUMNS = [
 COLUMNS = TRANSFER_COLUMNS + MECHANISM_COLUMNS
 
 # The paper's figures (MST.md), ViT-S/16: column -> (figure, pre-training epochs); a
-# column without an entry has no figure in the paper ("unknown").
+# column without an entry has no figure in the paper ("unknown": the MST paper reports
+# no mask AP, no ADE20K and no Cascade figure).
 PAPER_REFERENCE = [
     dict(name='MST (paper)', values={
         'COCO box AP': (42.7, 100), 'Cityscapes mIoU': (74.04, 100),
@@ -206,7 +212,14 @@ def format_cell(value, digits: int = 2) -> str:
     return str(value)
 
 
+def shown(rows: List[dict], columns: Sequence[Column]) -> List[Column]:
+    """The columns of a table: an optional one only when some row has run it."""
+    return [c for c in columns
+            if not c.optional or any(r.get(c.name) != MISSING for r in rows)]
+
+
 def _table(rows: List[dict], columns: Sequence[Column]) -> List[str]:
+    columns = shown(rows, columns)
     floor = next((r for r in rows if r['name'] == RANDOM_INIT), None)
     header = ['pre-training', 'epochs', 'seeds', *(c.name for c in columns)]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
@@ -232,7 +245,7 @@ def _table(rows: List[dict], columns: Sequence[Column]) -> List[str]:
 def _reference_lines(rows: List[dict]) -> List[str]:
     """The paper's figures, each only beside rows of the same pre-training epochs."""
     epochs = {r['epochs'] for r in rows if isinstance(r['epochs'], int)}
-    names = [c.name for c in TRANSFER_COLUMNS]
+    names = [c.name for c in shown(rows, TRANSFER_COLUMNS)]
     lines = ['Paper reference (ViT-S/16 on ImageNet-1k; "unknown": not given by the paper). '
              'A figure of another pre-training length than the rows above is shown as not '
              'comparable:', '',
@@ -268,11 +281,12 @@ def to_markdown(rows: List[dict], reference: bool = True) -> str:
 
 
 def to_csv_rows(rows: List[dict]) -> List[List[str]]:
+    columns = shown(rows, COLUMNS)
     table = [['pre-training', 'epochs', 'seeds',
-              *[f'{c.name} {part}' for c in COLUMNS for part in ('mean', 'std')]]]
+              *[f'{c.name} {part}' for c in columns for part in ('mean', 'std')]]]
     for row in rows:
         cells = [row['name'], format_cell(row['epochs']), str(row['seeds'])]
-        for column in COLUMNS:
+        for column in columns:
             value = row[column.name]
             if isinstance(value, Figure):
                 cells += [f'{value.mean:.4f}', f'{value.std:.4f}']

@@ -8,7 +8,8 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 
 from mmpretrain.registry import HOOKS
 
-from ..models.vit_checkpoints import load_checkpoint_file
+from ..models.vit_checkpoints import (CheckpointError, load_checkpoint_file,
+                                      mmpretrain_vit_shape)
 
 
 def clip_grad_norm_per_tensor_(grads, max_norm: float) -> torch.Tensor:
@@ -163,8 +164,9 @@ class PretrainedBackboneCheckHook(Hook):
     loaded, which were resized (position embeddings for another input size), missing or
     unexpected, and raises if any tensor of the transformer (``required_prefixes``) did
     not load: a wrong file or prefix would otherwise silently train from random weights
-    and make a whole benchmark row wrong. Registered in mmengine's root registry, so
-    mmdet, mmseg and mmpretrain configs find it.
+    and make a whole benchmark row wrong. A ViT of another size (a ViT-B/16 file for a
+    ViT-S/16 config) is refused with both sizes named. Registered in mmengine's root
+    registry, so mmdet, mmseg and mmpretrain configs find it.
 
     Args:
         required_prefixes (Sequence[str]): Backbone keys that must load.
@@ -216,6 +218,13 @@ class PretrainedBackboneCheckHook(Hook):
                        if result['differs'] else ''))
         failed = [k for k in result['missing'] + result['differs']
                   if k.startswith(self.required_prefixes)]
+        mismatch = self.size_mismatch(state, backbone) if failed else None
+        if mismatch:
+            raise RuntimeError(
+                f'The pre-trained backbone did not load from {path}: {mismatch}. Use a '
+                'config of the checkpoint\'s ViT size (vit-small-p16, vit-base-p16, ... in '
+                'its name), or a checkpoint of the config\'s (extract_backbone.py --arch '
+                'refuses another size).')
         if failed:
             raise RuntimeError(
                 f'The pre-trained backbone did not load from {path}: {len(failed)} '
@@ -224,3 +233,15 @@ class PretrainedBackboneCheckHook(Hook):
                 f'{result["unexpected"][:3]}). Convert the checkpoint with '
                 'tools/model_converters/extract_backbone.py, or fix init_cfg.prefix.')
         return result
+
+    @staticmethod
+    def size_mismatch(state: dict, backbone) -> Optional[str]:
+        """The reason when the file holds a ViT of another size than the backbone."""
+        try:
+            found = mmpretrain_vit_shape(state)
+            expected = mmpretrain_vit_shape(backbone.state_dict())
+        except CheckpointError:  # not a ViT (state dict) of mmpretrain's key names
+            return None
+        if found == expected:
+            return None
+        return f'the file holds a ViT of {found}, the config\'s backbone is {expected}'

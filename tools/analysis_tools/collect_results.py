@@ -3,11 +3,12 @@
 
 Each WORK_DIR is one pre-training's benchmark folder (tools/run_benchmark.py writes
 them), with a folder per seed (seed_0/, seed_1/, ...) holding pretrain/, det/, seg/,
-linear/, knn/ and attention/. The table has a row per WORK_DIR: the pre-training
-epochs, the number of seeds, COCO box and mask AP, Cityscapes mIoU, linear top-1 (best
-and last epoch), k-NN top-1, and, when measured, the mechanism figures; the mean over
-seeds with its standard deviation, a cell within the spread of the random-init row
-marked `~`. The paper's figures follow, each only where the rows were pre-trained for
+ade/, linear/, knn/, attention/ (and cascade/ when run). The table has a row per
+WORK_DIR: the pre-training epochs, the number of seeds, COCO box and mask AP (Mask
+R-CNN, and Cascade Mask R-CNN when some row ran it), Cityscapes and ADE20K mIoU, linear
+top-1 (best and last epoch), k-NN top-1, and, when measured, the mechanism figures:
+the mean over seeds with its standard deviation, a cell within the spread of the
+random-init row marked `~`. The paper's figures follow, each only where the rows were pre-trained for
 as many epochs ("unknown" where the paper gives none). A run that is missing or
 unfinished is shown as such. Only JSON is read from the folders: no file there runs.
 
@@ -22,7 +23,7 @@ import math
 import os
 import os.path as osp
 
-from mst_mm.benchmark import COLUMNS, Figure, collect_row, to_csv_rows, to_markdown
+from mst_mm.benchmark import COLUMNS, Figure, collect_row, shown, to_csv_rows, to_markdown
 
 
 def bar_chart(rows, path):
@@ -30,7 +31,8 @@ def bar_chart(rows, path):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    columns = [c.name for c in COLUMNS if any(isinstance(r[c.name], Figure) for r in rows)]
+    columns = [c.name for c in shown(rows, COLUMNS)
+               if any(isinstance(r[c.name], Figure) for r in rows)]
     per_line = 5
     num_lines = max(math.ceil(len(columns) / per_line), 1)
     fig, axes = plt.subplots(num_lines, per_line, figsize=(3.2 * per_line, 3.8 * num_lines),

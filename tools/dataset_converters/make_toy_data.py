@@ -1,6 +1,6 @@
 """Generate the synthetic "toy shapes" data of the miniature benchmark.
 
-Three datasets in real dataset formats, so that a model pre-trained on the
+Four datasets in real dataset formats, so that a model pre-trained on the
 ImageNet-style one can be transferred to the detection and segmentation ones:
 
 * ``OUT_DIR/imagenet``: ImageNet folder layout (mmpretrain ``CustomDataset``).
@@ -11,8 +11,11 @@ ImageNet-style one can be transferred to the detection and segmentation ones:
 * ``OUT_DIR/coco``: COCO 2017 instance annotations (mmdet ``CocoDataset``).
 * ``OUT_DIR/cityscapes``: Cityscapes ``leftImg8bit`` / ``gtFine`` layout
   (mmseg ``CityscapesDataset``, cityscapesscripts evaluation).
+* ``OUT_DIR/ade20k``: ADE20K ``images`` / ``annotations`` layout with its
+  reduced-label convention (mmseg ``ADE20KDataset``, ``reduce_zero_label``):
+  0 is the background ("other", ignored), k + 1 is shape class k.
 
-The COCO and Cityscapes copies hold the same scenes: canvases with a few
+The COCO, Cityscapes and ADE20K copies hold the same scenes: canvases with a few
 non-overlapping shapes in random solid colours over a random textured
 background. Image ``i`` of the ImageNet copy shows the class of the largest
 shape of scene ``i``, but is drawn separately (and from a random stream of
@@ -49,7 +52,9 @@ CLASSES = ('circle', 'cross', 'square', 'star', 'triangle')
 CITIES = {'train': ('toyville', 'shapeburg'), 'val': ('gridham', )}
 
 META_FILE = 'toy_data.json'
-DATASET_DIRS = ('imagenet', 'coco', 'cityscapes')
+DATASET_DIRS = ('imagenet', 'coco', 'cityscapes', 'ade20k')
+#: Split folders and file name parts of the ADE20K copy.
+ADE20K_SPLITS = {'train': ('training', 'ADE_train'), 'val': ('validation', 'ADE_val')}
 #: Bump when the generator changes its output, so old copies are regenerated.
 FORMAT_VERSION = 2
 
@@ -371,17 +376,18 @@ def generate_object_image(rng: np.random.Generator, label: int,
 
 
 class ToyDataWriter:
-    """Writes ImageNet-style images and COCO / Cityscapes scenes.
+    """Writes ImageNet-style images and COCO / Cityscapes / ADE20K scenes.
 
     Args:
-        out_dir: Folder that receives ``imagenet``, ``coco`` and
-            ``cityscapes``.
+        out_dir: Folder that receives ``imagenet``, ``coco``, ``cityscapes``
+            and ``ade20k``.
     """
 
     def __init__(self, out_dir: Path) -> None:
         self.imagenet = out_dir / 'imagenet'
         self.coco = out_dir / 'coco'
         self.cityscapes = out_dir / 'cityscapes'
+        self.ade20k = out_dir / 'ade20k'
         self.meta_lines: Dict[str, List[str]] = {}
         self.coco_json: Dict[str, dict] = {}
         self.train_id_to_label_id = np.array(
@@ -396,6 +402,7 @@ class ToyDataWriter:
         jpeg = cv2.imencode('.jpg', scene.image, JPEG_PARAMS)[1].tobytes()
         self._add_coco(split, index, name, jpeg, scene)
         self._add_cityscapes(split, index, scene)
+        self._add_ade20k(split, index, jpeg, scene)
 
     def _add_imagenet(self, split: str, name: str, jpeg: bytes,
                       label: int) -> None:
@@ -443,6 +450,16 @@ class ToyDataWriter:
         write_png(gt_dir / f'{stem}_gtFine_labelTrainIds.png', train_ids)
         write_png(gt_dir / f'{stem}_gtFine_labelIds.png', label_ids)
         write_png(gt_dir / f'{stem}_gtFine_instanceIds.png', instance_ids)
+
+    def _add_ade20k(self, split: str, index: int, jpeg: bytes,
+                    scene: Scene) -> None:
+        folder, prefix = ADE20K_SPLITS[split]
+        stem = f'{prefix}_{index + 1:08d}'
+        labels = np.zeros(scene.image.shape[:2], np.uint8)  # 0: "other"
+        for shape in scene.shapes:
+            labels[shape.mask] = shape.label + 1
+        write_bytes(self.ade20k / 'images' / folder / f'{stem}.jpg', jpeg)
+        write_png(self.ade20k / 'annotations' / folder / f'{stem}.png', labels)
 
     def finish(self) -> None:
         """Write the ImageNet meta files and the COCO annotation files."""
@@ -551,12 +568,12 @@ def make_toy_data(out_dir: Union[str, Path],
         size: Canvas (width, height) of the COCO and Cityscapes scenes; the
             ImageNet images are squares of side ``min(size)``.
         num_shapes: Inclusive (min, max) number of shapes per COCO /
-            Cityscapes scene (an ImageNet image has one).
+            Cityscapes / ADE20K scene (an ImageNet image has one).
         force: Regenerate even if an up-to-date copy exists.
 
     Returns:
-        dict: ``imagenet``, ``coco`` and ``cityscapes``: the dataset roots
-        (str); ``classes``: the shape classes.
+        dict: ``imagenet``, ``coco``, ``cityscapes`` and ``ade20k``: the
+        dataset roots (str); ``classes``: the shape classes.
     """
     check_params(num_train, num_val, size, num_shapes)
     out_dir = Path(out_dir)
@@ -610,7 +627,7 @@ Write the deterministic synthetic "toy shapes" data of the miniature
 benchmark: object-centric square images of one large shape for
 classification (ImageNet layout), and scenes of non-overlapping shapes in
 random solid colours over textured backgrounds for detection and
-segmentation (COCO and Cityscapes layouts). The same parameters give
+segmentation (COCO, Cityscapes and ADE20K layouts). The same parameters give
 byte-identical files.
 shape classes: {", ".join(CLASSES)}""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -631,6 +648,10 @@ shape classes: {", ".join(CLASSES)}""",
       the Cityscapes label ids of those train ids (cityscapesscripts
       evaluation); as none of them is a Cityscapes class with instances,
       the instance ids are the label ids too (16-bit PNG)
+  OUT_DIR/ade20k/images/{training,validation}/ADE_{train,val}_<n>.jpg
+  OUT_DIR/ade20k/annotations/{training,validation}/ADE_{train,val}_<n>.png
+      the same scenes in the ADE20K layout: 0 background ("other", ignored
+      with reduce_zero_label), k + 1 shape class k (mmseg ADE20KDataset)
   OUT_DIR/toy_data.json
       the parameters; a rerun with the same ones reuses the data""")
     parser.add_argument('out_dir', help='output folder')

@@ -1,0 +1,5 @@
+# The DINO baseline on ViT-B/16 under the same protocol: only the checkpoint differs.
+_base_ = './mask-rcnn_vit-base-p16-mst-100e_fpn_8xb2-1x_coco.py'
+
+pretrained = 'checkpoints/dino_vit-base-p16_16xb64-coslr-100e_in1k_backbone.pth'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))

@@ -1,0 +1,10 @@
+# The supervised row: the same Mask R-CNN from a ViT-S/16 trained with labels on
+# ImageNet-1k (DeiT-S, 300 epochs). Convert a timm state dict of deit_small_patch16_224
+# (torch.save(timm.create_model('deit_small_patch16_224', pretrained=True).state_dict(),
+# 'deit_small_patch16_224.pth')) first:
+#   python tools/model_converters/extract_backbone.py deit_small_patch16_224.pth \
+#       $pretrained --arch deit-small
+_base_ = './mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py'
+
+pretrained = 'checkpoints/deit-small-p16_sup-300e_in1k_backbone.pth'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=pretrained)))

@@ -1,0 +1,6 @@
+# The floor: the same UperNet from a randomly initialised ViT-S/16.
+_base_ = './upernet_vit-small-p16-mst-100e_8xb2-160k_ade20k-512x512.py'
+
+pretrained = None
+# No checkpoint: the backbone keeps DINO's initialisation of a ViT (DINOVisionTransformer).
+model = dict(backbone=dict(init_cfg=None))

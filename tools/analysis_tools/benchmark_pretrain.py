@@ -310,7 +310,7 @@ def run_mode(args, precision: str, compiled: bool,
         except Exception as error:  # reported in the table; the others go on
             rows[i]['error'] = error_text(error)
             print(f'[{mode}] {rows[i]["config"]}: {rows[i]["error"]}', flush=True)
-    for r in range(args.warmup + args.iters):
+    for r in range(args.warmup + args.iters if cases else 0):
         for i, case in cases.items():
             if rows[i]['error'] is None:
                 try:
@@ -374,7 +374,7 @@ def print_results(results: List[dict], args) -> None:
           f'same mode' + ('; peak memory of the whole process on CPU'
                           if args.device.type == 'cpu' else ''))
     header = (f'{"config":<52} {"mode":<13} {"s/iter":>8} {"img/s":>8} {"peak MB":>8} '
-              f'{"TFLOP/it":>8} {"MFU %":>6} {"ratio":>6}')
+              f'{"GFLOP/it":>9} {"MFU %":>6} {"ratio":>6}')
     print(header + '\n' + '-' * len(header))
     flops = {r['config']: r['flops_per_iter'] for r in results if 'flops_per_iter' in r}
     firsts = {}
@@ -389,8 +389,8 @@ def print_results(results: List[dict], args) -> None:
             r['mfu'] = step_flops / r['seconds_per_iter'] / (args.peak_tflops * 1e12)
         print(f'{r["config"]:<52} {mode:<13} {r["seconds_per_iter"]:>8.3f} '
               f'{r["images_per_second"]:>8.1f} {r["peak_memory_mb"]:>8.0f} ' +
-              (f'{step_flops / 1e12:>8.2f} {100 * r["mfu"]:>6.1f} '
-               if step_flops is not None else f'{"-":>8} {"-":>6} ') +
+              (f'{step_flops / 1e9:>9.1f} {100 * r["mfu"]:>6.1f} '
+               if step_flops is not None else f'{"-":>9} {"-":>6} ') +
               f'{r["seconds_per_iter"] / first:>5.3f}x')
     if any('phases' in r for r in results):
         print('\nseconds per iteration by phase (profiled):')

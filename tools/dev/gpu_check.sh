@@ -71,9 +71,10 @@ rm -rf "$SITE"
 export PYTHONPATH="$SITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
 
-if ! "$PY" -c "import mst_mm" 2>"$SITE/import_error.txt"; then
+IMPORT_ERROR="$(mktemp)"
+if ! "$PY" -c "import mst_mm" 2>"$IMPORT_ERROR"; then
     echo "import mst_mm failed with the installed wheels:" >&2
-    tail -n 3 "$SITE/import_error.txt" >&2
+    tail -n 3 "$IMPORT_ERROR" >&2
     echo "a package the node lacks (the last line names it): add its wheel to" \
          "tools/dev/gpu_requirements.txt and run download_gpu_wheels.sh again" >&2
     exit 1

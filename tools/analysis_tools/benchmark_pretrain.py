@@ -350,6 +350,8 @@ def run_compiled_mode(args, precision: str, argv: Sequence[str]) -> List[dict]:
         out = osp.join(tmp, 'results.json')
         command = [sys.executable, osp.abspath(__file__), *argv, '--worker', precision,
                    '--worker-out', out]
+        print(f'[{precision} compiled] compiling and timing in a child process, stopped '
+              f'after {args.compile_timeout:g} s', flush=True)
         child = subprocess.Popen(command, start_new_session=True)
         try:
             code = child.wait(timeout=args.compile_timeout)
@@ -419,9 +421,9 @@ def scaling_table(args) -> dict:
     """s/iter of the first config with 0, 2, 4, 8 local crops and 160, 224, 288 px
     global crops (the other crop group as configured)."""
     case = Case(args.configs[0], args, args.precision[0], compiled=False)
-    (global_size, num_global), (local_size, _) = case.layout[0], case.layout[-1]
-    num_global = sum(v for s, v in case.layout if s == global_size)
-    num_local = sum(v for s, v in case.layout if s != global_size)
+    global_size, local_size = case.layout[0][0], case.layout[-1][0]
+    num_global = sum(views for size, views in case.layout if size == global_size)
+    num_local = sum(views for size, views in case.layout if size != global_size)
     settings = {'local': {}, 'global': {}}
     plans = ([('local', n, [(global_size, num_global), (local_size, n)]) for n in (0, 2, 4, 8)]
              + [('global', s, [(s, num_global), (local_size, num_local)])
@@ -444,16 +446,16 @@ def scaling_table(args) -> dict:
 
 def format_scaling(table: dict) -> str:
     local, glob = table['local'], table['global']
-    lines = [f'\nstep cost growth: {table["config"]}, batch {table["batch_size"]}, '
-             f'{table["precision"]} (seconds per iteration)',
-             f'{"local crops of " + str(table["local_size"]) + " px":<28}' +
-             ''.join(f'{n:>9}' for n in local),
-             f'{"  with " + str(table["num_global"]) + " global of " + str(table["global_size"]) + " px":<28}'
-             + ''.join(f'{s:>9.3f}' for s in local.values()),
-             f'{"global crop size (px)":<28}' + ''.join(f'{s:>9}' for s in glob),
-             f'{"  with " + str(table["num_local"]) + " local of " + str(table["local_size"]) + " px":<28}'
-             + ''.join(f'{s:>9.3f}' for s in glob.values())]
-    return '\n'.join(lines)
+    local_label = f'local crops of {table["local_size"]} px'
+    with_global = f'  with {table["num_global"]} global of {table["global_size"]} px'
+    with_local = f'  with {table["num_local"]} local of {table["local_size"]} px'
+    return '\n'.join([
+        f'\nstep cost growth: {table["config"]}, batch {table["batch_size"]}, '
+        f'{table["precision"]} (seconds per iteration)',
+        f'{local_label:<28}' + ''.join(f'{n:>9}' for n in local),
+        f'{with_global:<28}' + ''.join(f'{s:>9.3f}' for s in local.values()),
+        f'{"global crop size (px)":<28}' + ''.join(f'{s:>9}' for s in glob),
+        f'{with_local:<28}' + ''.join(f'{s:>9.3f}' for s in glob.values())])
 
 
 # -- the data pipeline -------------------------------------------------------------

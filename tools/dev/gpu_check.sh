@@ -10,7 +10,8 @@
 #    without ops, mmpretrain and their pure-Python needs) from a wheel folder made
 #    beforehand by tools/dev/download_gpu_wheels.sh, into a private folder put first on
 #    PYTHONPATH: the node's own packages stay as they are.
-# 2. Runs tools/analysis_tools/benchmark_pretrain.py on the MST and DINO-baseline
+# 2. On CUDA, tests that the teacher's [CLS] attention forms no N x N map there either.
+# 3. Runs tools/analysis_tools/benchmark_pretrain.py on the MST and DINO-baseline
 #    ViT-S/16 configs (2 x 224 + 8 x 96 crops, batch 64) in fp32, fp16 and bf16
 #    autocast, then bf16 with torch.compile of the transformer blocks, time-boxed, last;
 #    fused AdamW. It prints one table: s/iter, images/s, peak memory, FLOPs of a step
@@ -98,6 +99,10 @@ else
     CONFIGS=(configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py
              configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py)
     RUN=(--batch-size 64 --warmup 3 --iters 10 --compile-timeout 240)
+fi
+if [ "$DEVICE" = cuda ]; then  # the teacher's [CLS] attention forms no N x N map on CUDA
+    (cd "$ROOT" && "$PY" -m pytest -q -p no:cacheprovider tests/test_benchmark_pretrain.py \
+        -k "no_n_by_n_attention_map or flop_count")
 fi
 COMPILE=bf16
 [ "$DEVICE" = cpu ] && COMPILE=fp32  # autocast through AmpOptimWrapper needs a GPU

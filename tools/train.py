@@ -6,6 +6,7 @@ Examples:
     python tools/train.py CONFIG --work-dir work_dirs/run     # resumes if it holds checkpoints
     python tools/train.py CONFIG --resume work_dirs/run/epoch_5.pth
     python tools/train.py CONFIG --amp --cfg-options train_dataloader.batch_size=32
+    python tools/train.py CONFIG --amp bf16                   # bfloat16 autocast (GPU)
     torchrun --nproc_per_node=2 tools/train.py CONFIG --launcher pytorch
     # a transfer config from another pre-trained backbone (see extract_backbone.py):
     python tools/train.py configs/det/CONFIG --cfg-options pretrained=BACKBONE.pth
@@ -41,8 +42,9 @@ def parse_args():
                         'work dir, if there is one, so a preempted or requeued job goes on')
     resume.add_argument('--no-resume', dest='resume', action='store_const', const=None,
                         help='start from scratch even if the work dir holds checkpoints')
-    parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--amp', nargs='?', const='fp16', choices=['fp16', 'bf16'],
+                        help='automatic mixed precision (AmpOptimWrapper): fp16 with a '
+                        'dynamic loss scale (the default), or bf16, which needs none')
     parser.add_argument('--tensorboard', action='store_true',
                         help='also log the training curves for TensorBoard '
                         '(WORK_DIR/<timestamp>/vis_data)')
@@ -82,7 +84,11 @@ def build_config(args) -> Config:
             print('AMP is already on in this config.')
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+            if args.amp == 'bf16':
+                cfg.optim_wrapper.dtype = 'bfloat16'
+                cfg.optim_wrapper.setdefault('loss_scale', dict(enabled=False))
+            else:
+                cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.tensorboard:
         backends = list(cfg.visualizer.get('vis_backends') or [dict(type='LocalVisBackend')])
         backends.append(dict(type='TensorboardVisBackend'))

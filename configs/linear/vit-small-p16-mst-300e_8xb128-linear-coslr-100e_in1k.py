@@ -5,7 +5,7 @@ pretrained = 'checkpoints/mst_vit-small-p16_16xb64-coslr-300e_in1k_backbone.pth'
 
 _base_ = [
     './_base_/vit-small-p16_linear.py',
-    'mmpretrain::_base_/datasets/imagenet_bs64.py',
+    './_base_/imagenet_dino-eval.py',
     './_base_/sgd_coslr-100e.py',
     'mmpretrain::_base_/default_runtime.py',
 ]

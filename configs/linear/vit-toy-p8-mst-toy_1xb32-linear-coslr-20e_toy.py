@@ -19,15 +19,20 @@ model = dict(
 
 data_root = 'data/toy/imagenet/'
 data_preprocessor = dict(num_classes=len(classes))
+# DINO's evaluation transforms at the toy scale: the short side to 64 * 256 / 224 = 73
+# and a centre crop of 64, resized with PIL as in the ImageNet configs.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)),
+    dict(type='PILRandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0),
+         interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(64, 64)),
+    dict(type='ResizeEdge', scale=73, edge='short', backend='pillow',
+         interpolation='bicubic'),
+    dict(type='CenterCrop', crop_size=64),
     dict(type='PackInputs'),
 ]
 toy_dataset = dict(_delete_=True, type='CustomDataset', data_root=data_root,

@@ -27,15 +27,15 @@ num_local_crops = 4
 color_augment = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.1, backend='cv2')],
+         transforms=[dict(type='FastColorJitter', brightness=0.4, contrast=0.4,
+                          saturation=0.2, hue=0.1)],
          prob=0.8),
     dict(type='FastRandomGrayscale', prob=0.2),
 ]
 blur = dict(type='RandomGaussianBlur', sigma_range=(0.1, 2.0))
-global_crop = dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.4, 1.0),
+global_crop = dict(type='PILRandomResizedCrop', scale=64, crop_ratio_range=(0.4, 1.0),
                    interpolation='bicubic')
-local_crop = dict(type='RandomResizedCrop', scale=32, crop_ratio_range=(0.05, 0.4),
+local_crop = dict(type='PILRandomResizedCrop', scale=32, crop_ratio_range=(0.05, 0.4),
                   interpolation='bicubic')
 train_pipeline = [
     dict(type='LoadImageFromFile'),

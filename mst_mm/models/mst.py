@@ -24,10 +24,10 @@ from torch import nn
 from torch.profiler import record_function
 
 from mmpretrain.models.selfsup import BaseSelfSupervisor
-from mmpretrain.models.utils import CosineEMA
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from .teacher_ema import TeacherEMA
 from .vit_utils import capture_last_block_qkv, cls_attention, masked_patch_embedding
 
 
@@ -80,7 +80,7 @@ class MST(BaseSelfSupervisor):
         self.dino_loss = MODELS.build(dino_loss)
 
         # Teacher: the same backbone and head, updated only as an EMA of the student.
-        self.teacher = CosineEMA(
+        self.teacher = TeacherEMA(
             nn.ModuleDict(dict(backbone=self.backbone, head=self.head)),
             momentum=teacher_momentum, end_momentum=teacher_end_momentum)
 

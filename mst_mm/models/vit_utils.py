@@ -16,7 +16,10 @@ def cls_attention(qkv: torch.Tensor, num_heads: int, num_extra_tokens: int = 1) 
     """Self-attention of the [CLS] query over the patch tokens, averaged over heads.
 
     Computes only the first row of the attention map, one query against N keys: O(N)
-    memory instead of the N x N map.
+    memory instead of the N x N map, on every device (the blocks themselves run the
+    fused attention kernel, which never forms the map either). The logits are computed
+    in float32 even under autocast, so that fp16 / bf16 training ranks the patches as
+    fp32 does.
 
     Args:
         qkv: Output of a block's ``attn.qkv`` projection (B, 1 + N, 3 * C), [CLS] first.
@@ -30,10 +33,11 @@ def cls_attention(qkv: torch.Tensor, num_heads: int, num_extra_tokens: int = 1) 
     batch_size, num_tokens, width = qkv.shape
     head_dims = width // 3 // num_heads
     qkv = qkv.view(batch_size, num_tokens, 3, num_heads, head_dims)
-    q = qkv[:, 0, 0].unsqueeze(2)  # (B, heads, 1, d)
-    k = qkv[:, :, 1].transpose(1, 2)  # (B, heads, 1 + N, d)
-    logits = (q @ k.transpose(-2, -1)).squeeze(2) * head_dims**-0.5  # (B, heads, 1 + N)
-    return logits.float().softmax(dim=-1)[..., num_extra_tokens:].mean(dim=1)
+    q = qkv[:, 0, 0].unsqueeze(2).float()  # (B, heads, 1, d)
+    k = qkv[:, :, 1].transpose(1, 2).float()  # (B, heads, 1 + N, d)
+    with torch.autocast(qkv.device.type, enabled=False):
+        logits = (q @ k.transpose(-2, -1)).squeeze(2) * head_dims**-0.5  # (B, heads, 1 + N)
+    return logits.softmax(dim=-1)[..., num_extra_tokens:].mean(dim=1)
 
 
 @contextmanager

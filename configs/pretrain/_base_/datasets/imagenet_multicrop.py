@@ -7,14 +7,16 @@ num_local_crops = 8  # 0 allowed
 color_augment = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomApply',
-         transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.1, backend='cv2')],
+         transforms=[dict(type='FastColorJitter', brightness=0.4, contrast=0.4,
+                          saturation=0.2, hue=0.1)],
          prob=0.8),
     dict(type='FastRandomGrayscale', prob=0.2),
 ]
-global_crop = dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.4, 1.0),
+# Crops resized as DINO's: PIL's bicubic, which antialiases when it shrinks (local crops
+# shrink up to ~2.5x); OpenCV's bicubic would alias.
+global_crop = dict(type='PILRandomResizedCrop', scale=224, crop_ratio_range=(0.4, 1.0),
                    interpolation='bicubic')
-local_crop = dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.05, 0.4),
+local_crop = dict(type='PILRandomResizedCrop', scale=96, crop_ratio_range=(0.05, 0.4),
                   interpolation='bicubic')
 blur = dict(type='RandomGaussianBlur', sigma_range=(0.1, 2.0))
 

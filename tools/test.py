@@ -15,7 +15,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
@@ -58,7 +58,11 @@ def main():
                               dict(type='DumpResults', out_file_path=args.out)]
     launch(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    # The weights go to the model inside a DDP wrapper or a test-time-augmentation model
+    # (mmengine's loader unwraps both the same way).
+    model = runner.model
+    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module
     try:
         check_model_checkpoint(args.checkpoint, model)
     except CheckpointMismatchError as e:

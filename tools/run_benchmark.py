@@ -37,6 +37,7 @@ On a cluster (--launcher slurm) each training and test goes through
 tools/slurm_train.sh / tools/slurm_test.sh (GPUS, GPUS_PER_NODE, ... as there).
 """
 import argparse
+import functools
 import glob
 import json
 import os
@@ -45,7 +46,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -204,24 +205,29 @@ def parse_args():
     return args
 
 
-def max_epochs(config: str, options: List[str]) -> Optional[int]:
+@functools.lru_cache(maxsize=None)
+def train_loop(config: str, options: Tuple[str, ...]) -> dict:
+    """The ``train_cfg`` of a config with its --cfg-options (each config parsed once)."""
     from mmengine.config import Config
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.merge_from_dict(dict(o.split('=', 1) for o in options if '=' in o))
-    loop = cfg.train_cfg
+    return dict(cfg.train_cfg)
+
+
+def max_epochs(config: str, options: List[str]) -> Optional[int]:
+    """The epochs a config trains for; None for an iteration-based one."""
+    loop = train_loop(config, tuple(options))
     if loop.get('max_iters') and not loop.get('max_epochs'):
         return None
-    return int(loop.max_epochs)
+    return int(loop['max_epochs'])
 
 
 def last_checkpoint(work_dir: str, config: str, options: List[str]) -> str:
     """The checkpoint a finished training leaves: epoch_N.pth or iter_N.pth."""
     epochs = max_epochs(config, options)
     if epochs is None:
-        from mmengine.config import Config
-        cfg = Config.fromfile(osp.join(ROOT, config))
-        cfg.merge_from_dict(dict(o.split('=', 1) for o in options if '=' in o))
-        return osp.join(work_dir, f'iter_{int(cfg.train_cfg.max_iters)}.pth')
+        iters = train_loop(config, tuple(options))['max_iters']
+        return osp.join(work_dir, f'iter_{int(iters)}.pth')
     return osp.join(work_dir, f'epoch_{epochs}.pth')
 
 

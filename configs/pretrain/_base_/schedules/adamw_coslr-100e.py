@@ -24,5 +24,8 @@ param_scheduler = [
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
-custom_hooks = [dict(type='FreezeLastLayerHook', num_epochs=1)]
+# The collapse hook warns when the teacher sits at uniform or one-prototype collapse for
+# a whole epoch (DINOLoss logs the entropies it checks every logging interval).
+custom_hooks = [dict(type='FreezeLastLayerHook', num_epochs=1),
+                dict(type='CollapseWarningHook', uniform_kl=0.1, one_prototype_entropy=0.1)]
 auto_scale_lr = dict(base_batch_size=1024)

@@ -54,8 +54,8 @@ class CollapseWarningHook(Hook):
                 f'DINO uniform collapse during all of epoch {epoch}: the teacher stayed '
                 f'within {self.uniform_kl} nats of the uniform distribution (mean '
                 f'KL(P_t || uniform) {sum(kl_uniform) / len(kl_uniform):.4f}), so '
-                'loss_dino sits at log K and the features learn nothing. A lower teacher '
-                'temperature, fewer prototypes or views that share more content can help.')
+                'loss_dino sits at log K and the targets are nearly the same for every '
+                'image. A lower teacher temperature or fewer prototypes can help.')
         if max(marginal) < self.one_prototype_entropy:
             runner.logger.warning(
                 f'DINO one-prototype collapse during all of epoch {epoch}: every image '

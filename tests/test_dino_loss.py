@@ -40,6 +40,63 @@ def test_dino_loss_equals_the_direct_computation():
     assert loss(student, teacher, epoch=0).item() == pytest.approx(expected.item(), rel=1e-5)
 
 
+def test_collapse_diagnostics_equal_the_hand_computation():
+    """DINO's h(P_t) and KL(P_t || P_s), the KL to the uniform distribution and the
+    entropy of the batch-mean teacher, written out sample by sample."""
+    torch.manual_seed(0)
+    num_prototypes, temp = 5, 0.07
+    loss = MODELS.build(dict(type='DINOLoss', out_channels=num_prototypes,
+                             warmup_teacher_temp_epochs=0, teacher_temp=temp))
+    loss.center.copy_(torch.randn(1, num_prototypes) * 0.1)
+    center = loss.center[0].clone()
+    student = list(torch.randn(3, 4, num_prototypes).unbind(0))  # 2 global + 1 local
+    teacher = list(torch.randn(2, 4, num_prototypes).unbind(0))
+    loss(student, teacher, epoch=0)
+
+    def teacher_probs(t):
+        p = torch.exp((t - center) / temp)
+        return p / p.sum()
+
+    probs = [teacher_probs(t[b]) for t in teacher for b in range(4)]
+    entropies = [-(p * p.log()).sum() for p in probs]
+    kls_uniform = [(p * (p * num_prototypes).log()).sum() for p in probs]
+    marginal = sum(probs) / len(probs)
+    kls_student = []
+    for i, t in enumerate(teacher):
+        for j, s in enumerate(student):
+            if i != j:
+                for b in range(4):
+                    p, q = teacher_probs(t[b]), torch.softmax(s[b] / 0.1, 0)
+                    kls_student.append((p * (p.log() - q.log())).sum())
+    expected = dict(
+        teacher_entropy=sum(entropies) / len(entropies),
+        teacher_kl_uniform=sum(kls_uniform) / len(kls_uniform),
+        teacher_marginal_entropy=-(marginal * marginal.log()).sum(),
+        teacher_student_kl=sum(kls_student) / len(kls_student))
+    assert loss.diagnostics.keys() == expected.keys()
+    for key, value in expected.items():
+        assert loss.diagnostics[key].item() == pytest.approx(value.item(), rel=1e-4), key
+        assert not loss.diagnostics[key].requires_grad
+
+
+def test_collapse_diagnostics_name_the_two_collapses():
+    """Uniform teacher: entropy log K, KL to uniform 0. One teacher prototype for every
+    sample (sharpening without centering): marginal entropy 0."""
+    num_prototypes = 8
+    loss = MODELS.build(dict(type='DINOLoss', out_channels=num_prototypes,
+                             warmup_teacher_temp_epochs=0, teacher_temp=0.04))
+    student = [torch.randn(4, num_prototypes, requires_grad=True) for _ in range(2)]
+    loss(student, [torch.zeros(4, num_prototypes)] * 2, epoch=0)
+    assert loss.diagnostics['teacher_entropy'].item() == pytest.approx(math.log(8))
+    assert loss.diagnostics['teacher_kl_uniform'].item() == pytest.approx(0, abs=1e-6)
+
+    one_prototype = F.one_hot(torch.zeros(4, dtype=torch.long), num_prototypes).float()
+    loss.center.zero_()
+    loss(student, [one_prototype] * 2, epoch=0)
+    assert loss.diagnostics['teacher_marginal_entropy'].item() < 1e-6
+    assert loss.diagnostics['teacher_kl_uniform'].item() == pytest.approx(math.log(8), rel=1e-4)
+
+
 def test_center_is_an_ema_of_the_teacher_batch_mean():
     loss = MODELS.build(dict(type='DINOLoss', out_channels=5, center_momentum=0.9))
     teacher = [torch.randn(3, 5), torch.randn(3, 5)]

@@ -14,6 +14,8 @@ from mst_mm.models.vit_utils import (capture_last_block_qkv, cls_attention,
 from conftest import PRETRAIN_CONFIGS
 
 TOY = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
+COLLAPSE_DIAGNOSTICS = {'teacher_entropy', 'teacher_kl_uniform', 'teacher_marginal_entropy',
+                        'teacher_student_kl'}
 
 
 def build_model(config=TOY, **model_overrides):
@@ -79,9 +81,17 @@ def test_masked_patches_are_replaced_by_the_mask_token_and_only_they():
 def test_mst_logs_the_dino_and_restoring_losses_separately(message_hub):
     model = build_model()
     losses = losses_of(model, toy_batch())
-    assert set(losses) == {'loss_dino', 'loss_restore', 'mask_ratio'}
+    assert set(losses) == {'loss_dino', 'loss_restore', 'mask_ratio', *COLLAPSE_DIAGNOSTICS}
     assert all(torch.isfinite(v) for v in losses.values())
     assert 0 < losses['mask_ratio'] < 1
+
+
+def test_collapse_diagnostics_are_logged_but_not_summed_into_the_loss(message_hub):
+    model = build_model()
+    losses = losses_of(model, toy_batch())
+    total, log_vars = model.parse_losses(losses)
+    assert torch.equal(total, losses['loss_dino'] + losses['loss_restore'])
+    assert COLLAPSE_DIAGNOSTICS <= set(log_vars)
 
 
 def test_mst_trains_with_no_local_crops(message_hub):

@@ -77,7 +77,8 @@ def reference_cls_attention(block_input, block):
 
 def test_the_dino_baseline_computes_dinos_published_objective(message_hub):
     """Mask off and lambda 0: the loss and the center are DINO's equations on the
-    outputs of the (library) ViTs, with tau_s 0.1 and tau_t 0.04 at epoch 0."""
+    outputs of the (library) ViTs, with the config's tau_s and its tau_t at epoch 0
+    (the toy recipe's 0.1 and 0.02)."""
     torch.manual_seed(0)
     cfg, model = build(TOY_DINO)
     model.init_weights()
@@ -97,8 +98,8 @@ def test_the_dino_baseline_computes_dinos_published_objective(message_hub):
                                  model.backbone(torch.cat(views[2:]))[-1][:, 0]])
         student = reference_head(student_cls, weights, 'head.').chunk(len(views))
     loss_cfg = cfg.model.dino_loss
-    assert loss_cfg.student_temp == 0.1 and loss_cfg.warmup_teacher_temp == 0.04
-    expected = reference_dino_loss(student, teacher, torch.zeros(1), 0.1, 0.04)
+    assert loss_cfg.student_temp == 0.1 and loss_cfg.warmup_teacher_temp == 0.02
+    expected = reference_dino_loss(student, teacher, torch.zeros(1), 0.1, 0.02)
     assert losses['loss_dino'].item() == pytest.approx(expected.item(), rel=1e-5)
     # The center moved by the EMA (0.9) of the teacher's batch mean.
     torch.testing.assert_close(model.dino_loss.center,

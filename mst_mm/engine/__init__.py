@@ -1,5 +1,6 @@
 from .attention_metrics_hook import AttentionMetricsHook
 from .checkpoints import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
+from .collapse_hook import CollapseWarningHook
 from .exact_resume import ExactResumeEpochBasedTrainLoop
 from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,
                     PretrainedBackboneCheckHook)
@@ -9,6 +10,7 @@ from .preemption import PreemptionCheckpointHook
 
 __all__ = ['AtomicLocalBackend', 'AttentionMetricsHook',
            'BackboneLayerDecayOptimWrapperConstructor', 'BatchAndLrLogHook', 'ClipGradHook',
-           'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook', 'NonFiniteCheckHook',
-           'NonFiniteError', 'PreemptionCheckpointHook', 'PretrainedBackboneCheckHook',
+           'CollapseWarningHook', 'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook',
+           'NonFiniteCheckHook', 'NonFiniteError', 'PreemptionCheckpointHook',
+           'PretrainedBackboneCheckHook',
            'check_resume_checkpoint', 'find_resume_checkpoint']

@@ -1,5 +1,6 @@
 """The DINO self-distillation loss with centering and sharpening (Caron et al., 2021)."""
-from typing import Sequence
+import math
+from typing import Dict, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,17 @@ class DINOLoss(nn.Module):
     is an EMA of the batch mean of the teacher outputs, all-reduced across processes.
     ``tau_t`` grows linearly from ``warmup_teacher_temp`` to ``teacher_temp`` over the
     first ``warmup_teacher_temp_epochs`` epochs.
+
+    Each forward also leaves DINO's collapse diagnostics of its batch (this process's
+    samples, no gradient) in :attr:`diagnostics`, in nats:
+
+    - ``teacher_entropy``: h(P_t), the mean per-sample entropy of the teacher;
+    - ``teacher_kl_uniform``: the mean per-sample KL(P_t || uniform) = log K - h(P_t);
+      near 0 in uniform collapse;
+    - ``teacher_marginal_entropy``: the entropy of the batch-mean teacher distribution;
+      near 0 in one-prototype collapse (every sample on the same prototype);
+    - ``teacher_student_kl``: KL(P_t || P_s) over the loss's crop pairs, the loss minus
+      h(P_t); near 0 when the student copies a collapsed teacher.
 
     Args:
         out_channels (int): Number of prototypes K.
@@ -42,6 +54,7 @@ class DINOLoss(nn.Module):
         self.warmup_teacher_temp_epochs = warmup_teacher_temp_epochs
         self.center_momentum = center_momentum
         self.register_buffer('center', torch.zeros(1, out_channels))
+        self.diagnostics: Dict[str, torch.Tensor] = {}
 
     def teacher_temp_at(self, epoch: int) -> float:
         """tau_t of an epoch: linear warm-up, then constant."""
@@ -63,6 +76,7 @@ class DINOLoss(nn.Module):
         temp = self.teacher_temp_at(epoch)
         teacher_probs = [F.softmax((t - self.center) / temp, dim=-1).detach()
                          for t in teacher_out]
+        self.diagnostics = self.collapse_diagnostics(teacher_out, temp)
         student_logp = [F.log_softmax(s / self.student_temp, dim=-1) for s in student_out]
         total, num_terms = 0., 0
         for i, q in enumerate(teacher_probs):
@@ -72,7 +86,27 @@ class DINOLoss(nn.Module):
                 total = total + torch.sum(-q * logp, dim=-1).mean()
                 num_terms += 1
         self.update_center(torch.cat(list(teacher_out)))
-        return total / num_terms
+        loss = total / num_terms
+        # Every teacher crop meets as many student crops, so the mean cross-entropy
+        # minus the mean teacher entropy is the mean KL(P_t || P_s).
+        self.diagnostics['teacher_student_kl'] = (
+            loss.detach() - self.diagnostics['teacher_entropy'])
+        return loss
+
+    @torch.no_grad()
+    def collapse_diagnostics(self, teacher_out: Sequence[torch.Tensor],
+                             temp: float) -> Dict[str, torch.Tensor]:
+        """Entropies of the centred, sharpened teacher (before the center update)."""
+        teacher = torch.cat(list(teacher_out)).float()
+        log_probs = F.log_softmax((teacher - self.center) / temp, dim=-1)
+        probs = log_probs.exp()
+        entropy = -(probs * log_probs).sum(dim=-1).mean()
+        marginal = probs.mean(dim=0)
+        marginal_entropy = -(marginal * marginal.clamp_min(1e-30).log()).sum()
+        return dict(
+            teacher_entropy=entropy,
+            teacher_kl_uniform=math.log(probs.shape[-1]) - entropy,
+            teacher_marginal_entropy=marginal_entropy)
 
     @torch.no_grad()
     def update_center(self, teacher_out: torch.Tensor) -> None:

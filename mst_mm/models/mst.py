@@ -138,6 +138,7 @@ class MST(BaseSelfSupervisor):
         epoch = MessageHub.get_current_instance().get_info('epoch', 0)
         losses = dict(loss_dino=self.dino_loss(
             student_out.chunk(len(inputs)), teacher_out.chunk(num_global), epoch))
+        losses.update(self.dino_loss.diagnostics)  # logged, not summed: no 'loss' in a key
         if mask is not None:
             losses['mask_ratio'] = mask.float().mean()
         if self.decoder is not None:

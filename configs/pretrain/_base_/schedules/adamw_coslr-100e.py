@@ -29,6 +29,9 @@ custom_hooks = [
     dict(type='FreezeLastLayerHook', num_epochs=1),
     # per_tensor=False clips the global norm over all tensors instead.
     dict(type='ClipGradHook', max_norm=3.0, per_tensor=True),
+    # Warns when the teacher sits at uniform or one-prototype collapse for a whole epoch
+    # (DINOLoss logs the entropies it checks every logging interval).
+    dict(type='CollapseWarningHook', uniform_kl=0.1, one_prototype_entropy=0.1),
 ]
 # DINO's linear scaling rule, on by default: the lr is base_lr x (processes x images
 # per process) / base_batch_size, whatever the number of GPUs.

@@ -45,9 +45,11 @@ def test_the_runner_fills_a_row_per_pretraining_and_skips_what_is_done(tmp_path)
     dry-run tests check their commands, the Slurm test runs detection through it)."""
     work_dir = tmp_path / 'benchmark'
     args = ['tools/run_benchmark.py', TOY_MST, '--work-dir', work_dir, '--only', 'linear',
-            'knn', 'attention', *CUT_DOWN]
+            'knn', 'attention', '--jobs', '2', *CUT_DOWN]
     result, log = run(*args)
     assert result.returncode == 0, log[-4000:]
+    # The two chains (the MST row's, the random-init row's) ran side by side.
+    assert '2 chains at once' in log
     rows = table_rows((work_dir / 'results.md').read_text())
     assert set(rows) == {'pre-training', 'mst_vit-toy-p8_1xb32-20e_toy', 'random-init'}
     header = rows['pre-training']

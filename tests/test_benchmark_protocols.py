@@ -10,7 +10,7 @@ TOY_MST = 'configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py'
 
 def planned_steps(log):
     """{(row, step): command} of a --dry-run."""
-    steps = re.findall(r'\] (\S+): (\w+) \(elapsed.*\n    (.*)', log)
+    steps = re.findall(r'\] (\S+) seed_\d+: (\w+) \(elapsed.*\n    (.*)', log)
     return {(row, kind): command for row, kind, command in steps}
 
 

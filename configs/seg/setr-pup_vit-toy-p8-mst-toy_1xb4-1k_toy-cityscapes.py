@@ -64,7 +64,9 @@ test_dataloader = val_dataloader
 
 max_iters = 1000
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-optim_wrapper = dict(optimizer=dict(lr=5e-4))
+# 10x the ViT-S rate: at 5e-4 the toy SETR predicts only the background after 600
+# steps, with or without pre-training (mIoU 13.8); at 5e-3 it finds the shapes.
+optim_wrapper = dict(optimizer=dict(lr=5e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=20),
     dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=20),

@@ -40,6 +40,20 @@ def supervised_backbone(tmp_path_factory):
     return dict(deit=deit, timm=root / 'deit.pth', backbone=root / 'backbone.pth')
 
 
+def test_a_released_deit_file_converts_as_its_state_dict(supervised_backbone, tmp_path):
+    """DeiT's released checkpoints hold the weights under 'model'."""
+    released = tmp_path / 'deit_release.pth'
+    torch.save({'model': supervised_backbone['deit'].state_dict()}, released)
+    result, log = run('tools/model_converters/extract_backbone.py', released,
+                      tmp_path / 'backbone.pth', '--arch', '96x4', '--patch-size', '8')
+    assert result.returncode == 0, log
+    expected = torch.load(supervised_backbone['backbone'], weights_only=True)
+    converted = torch.load(tmp_path / 'backbone.pth', weights_only=True)
+    assert converted['state_dict'].keys() == expected['state_dict'].keys()
+    assert all(torch.equal(converted['state_dict'][k], v)
+               for k, v in expected['state_dict'].items())
+
+
 @pytest.mark.parametrize('config', TOY_TRANSFER)
 def test_the_transfer_configs_take_the_supervised_vit_with_pretrained(config,
                                                                       supervised_backbone):

@@ -193,10 +193,20 @@ def mst_to_backbone(checkpoint: dict, source: str, student: bool = False
     return backbone, report
 
 
+def _weights(checkpoint: dict) -> dict:
+    """The state dict of a checkpoint: under 'state_dict' (mmengine), under 'model' (the
+    released DeiT files, ``{'model': ...}``), or the checkpoint itself."""
+    if 'state_dict' in checkpoint:
+        return checkpoint['state_dict']
+    if isinstance(checkpoint.get('model'), dict):
+        return checkpoint['model']
+    return checkpoint
+
+
 def detect_format(checkpoint: dict) -> str:
-    """'mst', 'dino' (release with teacher/student), 'timm' (plain ViT state dict), or a
-    refusal naming what the file is instead."""
-    state_dict = checkpoint.get('state_dict', checkpoint)
+    """'mst', 'dino' (release with teacher/student), 'timm' (plain ViT state dict, or
+    DeiT's ``{'model': ...}``), or a refusal naming what the file is instead."""
+    state_dict = _weights(checkpoint)
     keys = list(state_dict) if isinstance(state_dict, dict) else []
     if any(k.startswith('teacher.module.backbone.') for k in keys):
         return 'mst'
@@ -231,9 +241,9 @@ def convert_to_backbone(path: str, student: bool = False, teacher_key: str = 'te
         part = 'student' if student else teacher_key
         state_dict, report = timm_to_mmpretrain(checkpoint[part], f'{path} [{part}]')
     elif kind == 'timm':
-        state_dict, report = timm_to_mmpretrain(checkpoint.get('state_dict', checkpoint), path)
+        state_dict, report = timm_to_mmpretrain(_weights(checkpoint), path)
     else:  # already mmpretrain keys
-        state_dict = _strip_prefixes(checkpoint.get('state_dict', checkpoint))
+        state_dict = _strip_prefixes(_weights(checkpoint))
         report = ConversionReport(path, converted=list(state_dict))
     check_vit_shape(state_dict, arch, path)
     check_finite(state_dict, path)

@@ -212,6 +212,35 @@ def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
                for s in steps if s.kind in ('det', 'seg', 'linear'))
 
 
+def test_the_small_preset_gives_every_row_the_same_budget_and_seeds(tmp_path):
+    """Every row, every seed: the same commands except the row's own pre-training config,
+    backbone and seed; every row measures the mechanisms; more toy data than the mini."""
+    tool = load_tool('tools/run_benchmark.py')
+    assert tool.PRESETS['small']['toy_data'] == dict(num_train=1024, num_val=256)
+    plan = benchmark_plan('small', tmp_path, seeds=(0, 1, 2))
+    rows = [tool.row_name(c) for c in tool.PRESETS['small']['pretrain']]
+    assert plan.rows == rows + [tool.RANDOM_INIT]
+    assert len(plan.steps) == 3 * (3 * 14 + 12)  # seeds x (pre-trained rows + random init)
+
+    def normalised(step, row, seed):
+        command = ' '.join(step.command).replace(str(tmp_path / row / f'seed_{seed}'), 'DIR')
+        command = command.replace(f'randomness.seed={seed}', 'randomness.seed=S')
+        return command.replace(f'--seed {seed}', '--seed S')
+
+    by_task = {}
+    for step in plan.steps:
+        seed = int(step.chain.rsplit('seed_', 1)[1])
+        if step.row != tool.RANDOM_INIT and step.kind not in ('pretrain', 'extract'):
+            by_task.setdefault(step.kind, set()).add(normalised(step, step.row, seed))
+        if step.kind in ('pretrain', 'det', 'seg', 'ade', 'linear'):
+            assert f'randomness.seed={seed}' in step.command, step.command
+    # The transfers and evaluations of the pre-trained rows differ in nothing else; the
+    # attention step measures each row's own pre-training checkpoint with its config.
+    assert {kind for kind, commands in by_task.items() if len(commands) > 1} == {'attention'}
+    assert {(s.row, s.chain) for s in plan.steps if s.kind == 'attention'} == {
+        (s.row, s.chain) for s in plan.steps}
+
+
 def test_the_pretrained_rows_evaluate_their_own_backbone(tmp_path):
     plan = benchmark_plan('full', tmp_path)
     for step in plan.steps:

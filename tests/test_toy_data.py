@@ -241,6 +241,26 @@ def test_imagenet_image_is_one_large_contrasting_shape_of_its_label(toy):
             assert x + w <= side - 1 and y + h <= side - 1
 
 
+def test_imagenet_annotations_hold_each_images_shape_as_a_coco_instance(toy):
+    """instances_<split>.json: one instance per image, of its label, whose mask is the
+    bright pixels of the decoded image."""
+    for split, count in SPLITS.items():
+        ann_file = toy / 'imagenet' / 'annotations' / f'instances_{split}.json'
+        coco = COCO(str(ann_file))
+        assert len(coco.imgs) == count
+        labels = dict(line.split() for line in
+                      (toy / f'imagenet/meta/{split}.txt').read_text().splitlines())
+        for image_id, info in coco.imgs.items():
+            anns = coco.imgToAnns[image_id]
+            assert len(anns) == 1
+            assert anns[0]['category_id'] == int(labels[info['file_name']]) + 1
+            decoded = cv2.imread(str(toy / 'imagenet' / split / info['file_name']))
+            assert decoded.shape[:2] == (info['height'], info['width'])
+            bright = decoded.mean(-1) > 128
+            mask = coco.annToMask(anns[0]).astype(bool)
+            assert (bright & mask).sum() / (bright | mask).sum() > 0.95
+
+
 def test_imagenet_images_differ_only_in_the_shape_and_its_pose():
     """One grey level for every shape and one for every background, so that
     pre-training cannot tell two images apart by colour or brightness; the

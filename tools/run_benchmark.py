@@ -75,6 +75,10 @@ TOY_PRETRAIN = ['configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py',
                 'configs/pretrain/mst-randommask_vit-toy-p8_1xb32-20e_toy.py']
 ONE_WORKER = ['train_dataloader.num_workers=1', 'val_dataloader.num_workers=1',
               'test_dataloader.num_workers=1']
+# The mechanisms are measured on the pre-training images (the toy ImageNet val, whose
+# shapes make_toy_data.py also writes as COCO instances), not on the multi-shape scenes.
+TOY_ATTENTION = ['--ann-file', 'data/toy/imagenet/annotations/instances_val.json',
+                 '--img-dir', 'data/toy/imagenet/val']
 
 PRESETS = {
     'mini': dict(
@@ -90,7 +94,7 @@ PRESETS = {
         ade_options=['train_cfg.max_iters=60', 'train_cfg.val_interval=60',
                      'default_hooks.checkpoint.interval=60', *ONE_WORKER],
         linear_options=ONE_WORKER,
-        attention_options=[],  # the toy COCO val
+        attention_options=TOY_ATTENTION,
         arch=['--arch', '96x4', '--patch-size', '8'],
         toy_data=dict(),  # make_toy_data's defaults
         reference=False,
@@ -111,7 +115,7 @@ PRESETS = {
         ade_options=['train_cfg.max_iters=600', 'train_cfg.val_interval=600',
                      'default_hooks.checkpoint.interval=600', *ONE_WORKER],
         linear_options=ONE_WORKER,
-        attention_options=[],
+        attention_options=TOY_ATTENTION,
         arch=['--arch', '96x4', '--patch-size', '8'],
         toy_data=dict(num_train=1024, num_val=256),
         reference=False,

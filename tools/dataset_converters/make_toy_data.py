@@ -7,6 +7,8 @@ ImageNet-style one can be transferred to the detection and segmentation ones:
   Object-centric like ImageNet: every image is a square with ONE large shape
   (about 50-90 % of the side, near the centre, random rotation), light grey
   on a plain dark grey background; the label is the class of that shape.
+  ``imagenet/annotations/instances_{train,val}.json`` hold each image's shape
+  as a COCO instance (for measuring attention on the pre-training images).
 * ``OUT_DIR/coco``: COCO 2017 instance annotations (mmdet ``CocoDataset``).
 * ``OUT_DIR/cityscapes``: Cityscapes ``leftImg8bit`` / ``gtFine`` layout
   (mmseg ``CityscapesDataset``, cityscapesscripts evaluation).
@@ -55,7 +57,7 @@ DATASET_DIRS = ('imagenet', 'coco', 'cityscapes', 'ade20k')
 #: Split folders and file name parts of the ADE20K copy.
 ADE20K_SPLITS = {'train': ('training', 'ADE_train'), 'val': ('validation', 'ADE_val')}
 #: Bump when the generator changes its output, so old copies are regenerated.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # No chroma subsampling: the JPEG copies stay close to the lossless PNGs.
 JPEG_PARAMS = [
@@ -378,6 +380,7 @@ class ToyDataWriter:
         self.ade20k = out_dir / 'ade20k'
         self.meta_lines: Dict[str, List[str]] = {}
         self.coco_json: Dict[str, dict] = {}
+        self.imagenet_coco: Dict[str, dict] = {}
         self.train_id_to_label_id = np.array(
             [trainId2label[t].id for t in range(len(CLASSES) + 1)], np.uint8)
 
@@ -386,17 +389,25 @@ class ToyDataWriter:
         """Write scene ``index`` of ``split`` and its ImageNet image."""
         name = f'{split}_{index:06d}'
         jpeg = cv2.imencode('.jpg', obj.image, JPEG_PARAMS)[1].tobytes()
-        self._add_imagenet(split, name, jpeg, obj.label)
+        self._add_imagenet(split, name, jpeg, obj)
         jpeg = cv2.imencode('.jpg', scene.image, JPEG_PARAMS)[1].tobytes()
         self._add_coco(split, index, name, jpeg, scene)
         self._add_cityscapes(split, index, scene)
         self._add_ade20k(split, index, jpeg, scene)
 
     def _add_imagenet(self, split: str, name: str, jpeg: bytes,
-                      label: int) -> None:
-        rel_path = f'{CLASSES[label]}/{name}.JPEG'
+                      obj: ObjectImage) -> None:
+        rel_path = f'{CLASSES[obj.label]}/{name}.JPEG'
         write_bytes(self.imagenet / split / rel_path, jpeg)
-        self.meta_lines.setdefault(split, []).append(f'{rel_path} {label}')
+        self.meta_lines.setdefault(split, []).append(f'{rel_path} {obj.label}')
+        # The shape's instance in COCO format (file_name relative to the split's
+        # folder), for measuring attention on the pre-training images.
+        coco = self.imagenet_coco.setdefault(split, new_coco_dict())
+        side = obj.image.shape[0]
+        image_id = len(coco['images']) + 1
+        coco['images'].append(
+            dict(id=image_id, file_name=rel_path, width=side, height=side))
+        add_instances(coco, image_id, [obj.shape])
 
     def _add_coco(self, split: str, index: int, name: str, jpeg: bytes,
                   scene: Scene) -> None:
@@ -407,16 +418,7 @@ class ToyDataWriter:
         image_id = index + 1
         coco['images'].append(
             dict(id=image_id, file_name=file_name, width=width, height=height))
-        for shape in scene.shapes:
-            coco['annotations'].append(
-                dict(
-                    id=len(coco['annotations']) + 1,
-                    image_id=image_id,
-                    category_id=shape.label + 1,
-                    bbox=shape.bbox,
-                    area=float(shape.area),
-                    iscrowd=0,
-                    segmentation=[shape.polygon]))
+        add_instances(coco, image_id, scene.shapes)
 
     def _add_cityscapes(self, split: str, index: int, scene: Scene) -> None:
         city = CITIES[split][index % len(CITIES[split])]
@@ -464,6 +466,25 @@ class ToyDataWriter:
         for split, coco in self.coco_json.items():
             with open(ann_dir / f'instances_{split}2017.json', 'w') as f:
                 json.dump(coco, f)
+        for split, coco in self.imagenet_coco.items():
+            (self.imagenet / 'annotations').mkdir(exist_ok=True)
+            with open(self.imagenet / 'annotations' / f'instances_{split}.json',
+                      'w') as f:
+                json.dump(coco, f)
+
+
+def add_instances(coco: dict, image_id: int, shapes: Sequence[Shape]) -> None:
+    """Append the shapes of image ``image_id`` as COCO instance annotations."""
+    for shape in shapes:
+        coco['annotations'].append(
+            dict(
+                id=len(coco['annotations']) + 1,
+                image_id=image_id,
+                category_id=shape.label + 1,
+                bbox=shape.bbox,
+                area=float(shape.area),
+                iscrowd=0,
+                segmentation=[shape.polygon]))
 
 
 def new_coco_dict() -> dict:

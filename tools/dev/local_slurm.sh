@@ -36,7 +36,9 @@ if [ -f "$CONF" ] && ! grep -qF "$MARK" "$CONF"; then
 fi
 
 HOST=$(hostname -s)
-CPUS=$(nproc)
+# nproc alone honours OMP_NUM_THREADS: a shell with OMP_NUM_THREADS=1 would declare one CPU
+# and every two-task job would wait forever ("partition configuration not available").
+CPUS=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 MEM_MB=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
 cat > "$CONF" <<EOF

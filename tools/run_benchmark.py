@@ -15,8 +15,8 @@ bars are written to WORK_DIR/results.*.
 
 Presets:
   mini   the smoke run (default): toy configs on the built-in toy data, CPU.
-  small  toy configs on more toy data and longer runs (see PRESETS), CPU, for numbers
-         that separate the rows; run it with --seeds 0 1 2.
+  small  toy configs on more toy data and longer runs (see PRESETS), CPU, about 30
+         minutes per seed on 2 cores; run it with --seeds 0 1 2.
   full   ViT-S/16 on ImageNet, COCO and Cityscapes; each column is labelled with the
          pre-training epochs it used, and a paper figure of another length is not
          compared (the linear figures are of 300-epoch pre-training: pass the 300-epoch
@@ -183,7 +183,7 @@ def parse_args():
     parser.add_argument('pretrain_configs', nargs='*',
                         help="pre-training configs, a row each (default: the preset's)")
     parser.add_argument('--preset', choices=sorted(PRESETS), default='mini',
-                        help='mini: 15-minute toy smoke run on CPU (default); small: toy '
+                        help='mini: 8-minute toy smoke run on CPU (default); small: toy '
                         'numbers that separate the rows; full: ViT-S/16')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0],
                         help='run every row with each seed; the table shows mean and '

@@ -1,14 +1,15 @@
 """ADE20K datasets that check their folders and labels, and the toy-scene version."""
-import os.path as osp
 
 import numpy as np
 
 from mmseg.datasets import ADE20KDataset
 from mmseg.registry import DATASETS
 
+from .seg_layout import CheckedSegLayoutMixin
+
 
 @DATASETS.register_module()
-class CheckedADE20KDataset(ADE20KDataset):
+class CheckedADE20KDataset(CheckedSegLayoutMixin, ADE20KDataset):
     """mmseg's ``ADE20KDataset`` that names the file at fault when the data is wrong.
 
     At build time it fails, naming the folder or files, when the image or annotation
@@ -21,26 +22,11 @@ class CheckedADE20KDataset(ADE20KDataset):
     the pipeline, so it costs no extra reading.
     """
 
-    def load_data_list(self):
-        for key in ('img_path', 'seg_map_path'):
-            folder = self.data_prefix.get(key)
-            if folder and not osp.isdir(folder):
-                raise FileNotFoundError(
-                    f'ADE20K {key}: folder {folder} does not exist; expected the layout '
-                    'images/<split>/*.jpg and annotations/<split>/*.png (split: training, '
-                    f'validation) under {self.data_root}.')
-        data_list = super().load_data_list()
-        if not data_list:
-            raise FileNotFoundError(f'no *{self.img_suffix} images under '
-                                    f'{self.data_prefix.get("img_path")}.')
-        missing = [info['seg_map_path'] for info in data_list
-                   if 'seg_map_path' in info and not osp.isfile(info['seg_map_path'])]
-        if missing:
-            raise FileNotFoundError(
-                f'{len(missing)} of {len(data_list)} images have no annotation file, e.g. '
-                f'{missing[:3]}: each image needs a {self.seg_map_suffix} annotation of '
-                'the same name.')
-        return data_list
+    dataset_name = 'ADE20K'
+    layout = ('images/<split>/*.jpg and annotations/<split>/*.png (split: training, '
+              'validation)')
+    label_kind = 'annotation'
+    label_naming = 'each image needs a {suffix} annotation of the same name.'
 
     def prepare_data(self, idx):
         results = super().prepare_data(idx)

@@ -5,9 +5,11 @@ from mmseg.datasets import CityscapesDataset
 from PIL import Image, UnidentifiedImageError
 from mmseg.registry import DATASETS
 
+from .seg_layout import CheckedSegLayoutMixin
+
 
 @DATASETS.register_module()
-class CheckedCityscapesDataset(CityscapesDataset):
+class CheckedCityscapesDataset(CheckedSegLayoutMixin, CityscapesDataset):
     """mmseg's ``CityscapesDataset`` that fails at build time, naming what is wrong,
     when the image or label folder is absent, an image has no label file, an image or
     label file is empty or not an image, or a label map's size differs from its image's.
@@ -20,25 +22,12 @@ class CheckedCityscapesDataset(CityscapesDataset):
     pair measured, 0.2 s for Cityscapes' 3475 train and val pairs.
     """
 
+    dataset_name = 'Cityscapes'
+    layout = 'leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/'
+    label_naming = 'the gtFine files must be named like the images, with {suffix}.'
+
     def load_data_list(self):
-        for key in ('img_path', 'seg_map_path'):
-            folder = self.data_prefix.get(key)
-            if folder and not osp.isdir(folder):
-                raise FileNotFoundError(
-                    f'Cityscapes {key}: folder {folder} does not exist; expected the '
-                    'layout leftImg8bit/<split>/<city>/ and gtFine/<split>/<city>/ '
-                    f'under {self.data_root}.')
         data_list = super().load_data_list()
-        if not data_list:
-            raise FileNotFoundError(f'no *{self.img_suffix} images under '
-                                    f'{self.data_prefix.get("img_path")}.')
-        missing = [info['seg_map_path'] for info in data_list
-                   if 'seg_map_path' in info and not osp.isfile(info['seg_map_path'])]
-        if missing:
-            raise FileNotFoundError(
-                f'{len(missing)} of {len(data_list)} images have no label file, e.g. '
-                f'{missing[:3]}: the gtFine files must be named like the images, with '
-                f'{self.seg_map_suffix}.')
         for info in data_list:
             image = image_size(info['img_path'])
             if 'seg_map_path' in info and image_size(info['seg_map_path']) != image:

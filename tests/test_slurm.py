@@ -40,13 +40,17 @@ def slurm():
     if not slurm_is_up():
         if os.geteuid() != 0 or not shutil.which('apt-get'):
             pytest.skip('no Slurm here, and starting one needs root on Debian/Ubuntu')
+        # Started from a shell with OMP_NUM_THREADS=1 (nproc honours it), the cluster
+        # must still declare every core, or two-task jobs wait forever.
         result = subprocess.run(local_slurm + ['start'], capture_output=True, text=True,
-                                timeout=900)
+                                timeout=900, env={**os.environ, 'OMP_NUM_THREADS': '1'})
         started = True
         if result.returncode != 0:
             subprocess.run(local_slurm + ['stop'], capture_output=True, timeout=120)
             pytest.fail(result.stdout + result.stderr)
     try:
+        if started:
+            assert f', {len(os.sched_getaffinity(0))} CPUs.' in result.stdout, result.stdout
         assert slurm_is_up()
         # The jobs' tasks run this Python, one thread each.
         env = {k: v for k, v in os.environ.items() if not k.startswith('SLURM_')}

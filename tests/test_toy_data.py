@@ -310,6 +310,24 @@ def test_scenes_hold_several_non_overlapping_shapes(coco):
             assert cover.max() == 1
 
 
+def test_scenes_are_painted_in_the_grey_levels_of_the_imagenet_images(toy, coco):
+    """The transfer scenes are in the pre-training domain: every shape in
+    OBJECT_GREY on a plain BACKGROUND_GREY, whatever its class."""
+    for split, api in coco.items():
+        for img in api.dataset['images']:
+            image = cv2.imread(str(toy / f'coco/{split}2017' / img['file_name']))
+            anns = api.loadAnns(api.getAnnIds(imgIds=img['id']))
+            cover = np.zeros(image.shape[:2], bool)
+            for ann in anns:
+                mask = api.annToMask(ann).astype(bool)
+                inside = image[mask].astype(float).mean(0)
+                assert np.abs(inside - toy_data.OBJECT_GREY).max() < 4
+                cover |= mask
+            outside = image[~cover].astype(float)
+            assert np.abs(outside.mean(0) - toy_data.BACKGROUND_GREY).max() < 3
+            assert outside.std(axis=0).max() < 8
+
+
 def test_coco_masks_match_areas_boxes_and_cityscapes_maps(toy, coco):
     for split, api in coco.items():
         categories = api.loadCats(api.getCatIds())
@@ -334,9 +352,12 @@ def test_coco_masks_match_areas_boxes_and_cityscapes_maps(toy, coco):
                 ]
                 # The polygon is exactly the painted, labelled region.
                 assert (train_ids[mask] == ann['category_id']).all()
-                assert len(np.unique(image[mask], axis=0)) == 1
                 class_cover[mask] = ann['category_id']
             assert (class_cover == train_ids).all()
+            # Painted exactly there: bright inside the polygons, dark outside
+            # (pixel noise aside).
+            middle = (toy_data.OBJECT_GREY + toy_data.BACKGROUND_GREY) / 2
+            assert ((image.mean(axis=2) > middle) == (class_cover > 0)).all()
 
 
 def test_label_ids_are_the_cityscapes_ids_of_the_train_ids(toy):

@@ -24,7 +24,8 @@ model = dict(
     neck=[
         dict(type='ViTMultiScaleNeck', in_channels=embed_dims, scales=(2, 1, 0.5, 0.25),
              norm_cfg=dict(type='BN')),
-        dict(type='FPN', in_channels=[embed_dims] * 4, out_channels=channels, num_outs=5),
+        dict(type='FPN', in_channels=[embed_dims] * 4, out_channels=channels, num_outs=5,
+             norm_cfg=dict(type='BN')),
     ],
     rpn_head=dict(in_channels=channels, feat_channels=channels),
     roi_head=dict(

@@ -17,11 +17,13 @@ ImageNet-style one can be transferred to the detection and segmentation ones:
   0 is the background ("other", ignored), k + 1 is shape class k.
 
 The COCO, Cityscapes and ADE20K copies hold the same scenes: canvases with a few
-non-overlapping shapes in random solid colours over a random textured
-background. Image ``i`` of the ImageNet copy shows the class of the largest
-shape of scene ``i``, but is drawn separately (and from a random stream of
-its own), because multi-shape scenes squashed to the classifier's square
-input are not learnable by the tiny toy models.
+non-overlapping shapes, painted in the grey levels of the ImageNet images
+(the pre-training domain), so that the transfer measures what pre-training
+learnt about shapes and not a change of domain. Image ``i`` of the ImageNet
+copy shows the class of the largest shape of scene ``i``, but is drawn
+separately (and from a random stream of its own), because multi-shape scenes
+squashed to the classifier's square input are not learnable by the tiny toy
+models.
 
 Output is deterministic: the same parameters give byte-identical files.
 
@@ -57,7 +59,7 @@ DATASET_DIRS = ('imagenet', 'coco', 'cityscapes', 'ade20k')
 #: Split folders and file name parts of the ADE20K copy.
 ADE20K_SPLITS = {'train': ('training', 'ADE_train'), 'val': ('validation', 'ADE_val')}
 #: Bump when the generator changes its output, so old copies are regenerated.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # No chroma subsampling: the JPEG copies stay close to the lossless PNGs.
 JPEG_PARAMS = [
@@ -177,68 +179,6 @@ def make_shape(label: int, polygon: List[float], height: int,
         bbox=[float(v) for v in mask_utils.toBbox(rle)])
 
 
-def random_colours(rng: np.random.Generator, num: int) -> np.ndarray:
-    """``num`` random BGR colours as a float32 (num, 3) array."""
-    return rng.integers(0, 256, size=(num, 3)).astype(np.float32)
-
-
-def random_pattern(rng: np.random.Generator, height: int,
-                   width: int) -> np.ndarray:
-    """A random grey-level pattern in [0, 1] of shape (H, W).
-
-    One of: sine or hard stripes, a rotated checkerboard, a linear or radial
-    gradient, or smooth value noise.
-    """
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    kind = rng.choice(('stripes', 'checkerboard', 'gradient', 'noise'))
-    angle = rng.uniform(0, np.pi)
-    u = xx * np.cos(angle) + yy * np.sin(angle)
-    v = -xx * np.sin(angle) + yy * np.cos(angle)
-    if kind == 'stripes':
-        period = rng.uniform(4, 40)
-        wave = 0.5 + 0.5 * np.sin(2 * np.pi * u / period +
-                                  rng.uniform(0, 2 * np.pi))
-        return (wave > 0.5).astype(np.float32) if rng.random() < 0.5 else wave
-    if kind == 'checkerboard':
-        cell = rng.uniform(4, 32)
-        return ((np.floor(u / cell) + np.floor(v / cell)) % 2).astype(
-            np.float32)
-    if kind == 'gradient':
-        if rng.random() < 0.5:
-            ramp = u
-        else:
-            centre = rng.uniform((0, 0), (width, height))
-            ramp = np.hypot(xx - centre[0], yy - centre[1])
-        return (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
-    cell = rng.uniform(4, 32)
-    grid = rng.random((int(height / cell) + 2, int(width / cell) + 2))
-    noise = cv2.resize(
-        grid.astype(np.float32), (width, height),
-        interpolation=cv2.INTER_CUBIC)
-    return np.clip(noise, 0, 1)
-
-
-def random_background(rng: np.random.Generator, height: int,
-                      width: int) -> np.ndarray:
-    """A textured BGR background, float32 (H, W, 3) in [0, 255].
-
-    One to three two-colour patterns blended on top of each other, plus
-    pixel noise.
-    """
-    image = None
-    for _ in range(rng.integers(1, 4)):
-        low, high = random_colours(rng, 2)
-        pattern = random_pattern(rng, height, width)[..., None]
-        layer = low + (high - low) * pattern
-        if image is None:
-            image = layer
-        else:
-            alpha = rng.uniform(0.25, 0.6)
-            image = (1 - alpha) * image + alpha * layer
-    image += rng.normal(0, rng.uniform(0, 10), size=image.shape)
-    return np.clip(image, 0, 255)
-
-
 def place_shape(rng: np.random.Generator, label: int, radius: float,
                 height: int, width: int) -> Shape:
     """Draw a shape of class ``label`` at a random position and rotation.
@@ -298,16 +238,13 @@ def generate_scene(rng: np.random.Generator,
         size: Canvas (width, height).
     """
     width, height = size
-    image = random_background(rng, height, width)
+    image = np.full((height, width, 3), BACKGROUND_GREY, np.float32)
     count = int(rng.integers(num_shapes[0], num_shapes[1] + 1))
     shapes = place_shapes(rng, label, count, height, width)
     for shape in shapes:
-        # Of a few random colours, paint the one that stands out most from
-        # the background it covers.
-        candidates = random_colours(rng, 4)
-        background = image[shape.mask].mean(axis=0)
-        distances = np.linalg.norm(candidates - background, axis=1)
-        image[shape.mask] = candidates[np.argmax(distances)]
+        image[shape.mask] = OBJECT_GREY
+    image += rng.normal(0, rng.uniform(0, OBJECT_NOISE), size=image.shape)
+    image = np.clip(image, 0, 255)
     return Scene(image=np.round(image).astype(np.uint8), shapes=shapes)
 
 
@@ -634,9 +571,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description=f"""\
 Write the deterministic synthetic "toy shapes" data of the miniature
 benchmark: object-centric square images of one large grey shape for
-classification (ImageNet layout), and scenes of non-overlapping shapes in
-random solid colours over textured backgrounds for detection and
-segmentation (COCO, Cityscapes and ADE20K layouts). The same parameters give
+classification (ImageNet layout), and scenes of several non-overlapping
+shapes in the same two grey levels for detection and segmentation (COCO, Cityscapes and ADE20K layouts). The same parameters give
 byte-identical files.
 shape classes: {", ".join(CLASSES)}""",
         formatter_class=argparse.RawDescriptionHelpFormatter,

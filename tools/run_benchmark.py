@@ -8,8 +8,8 @@ top-1), run the k-NN evaluation and measure MST's mechanisms
 (tools/analysis_tools/attention_metrics.py). --cascade adds Cascade Mask R-CNN on COCO;
 --supervised CHECKPOINT adds a row for a supervised ImageNet ViT (a timm DeiT state
 dict, converted, then transferred exactly as the pre-trained rows). A
-random-initialisation row, which loads no checkpoint in any task, is the floor. Every run is seeded (``randomness.seed``), so the same command gives the same
-table. Steps already done are skipped, so a broken run continues where it stopped. The
+random-initialisation row, which loads no checkpoint in any task, is the floor. Every
+run is seeded (``randomness.seed``), so the same command gives the same table. Steps already done are skipped, so a broken run continues where it stopped. The
 table (markdown, CSV: mean and standard deviation over seeds) and a bar chart with error
 bars are written to WORK_DIR/results.*.
 
@@ -30,7 +30,7 @@ Examples:
     python tools/run_benchmark.py --preset full --only linear knn \\
         configs/pretrain/mst_vit-small-p16_16xb64-coslr-300e_in1k.py \\
         configs/pretrain/dino_vit-small-p16_16xb64-coslr-300e_in1k.py
-    python tools/run_benchmark.py --preset full --supervised deit_small_patch16_224.pth \
+    python tools/run_benchmark.py --preset full --supervised deit_small_patch16_224.pth \\
         --cascade --launcher slurm --partition gpu       # + supervised row, + Cascade
     python tools/run_benchmark.py --dry-run              # print the plan only
 On a cluster (--launcher slurm) each training and test goes through

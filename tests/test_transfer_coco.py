@@ -104,3 +104,24 @@ def test_the_full_size_config_builds_without_data_on_disk():
     assert lrs['backbone.layers.0.attn.qkv.weight'] == pytest.approx(1e-4 * 0.75**12)
     assert lrs['backbone.layers.11.attn.qkv.weight'] == pytest.approx(1e-4 * 0.75)
     assert lrs['roi_head.bbox_head.fc_cls.weight'] == pytest.approx(1e-4)
+
+
+@pytest.mark.parametrize('config', [TOY_DET, FULL_DET])
+def test_the_pyramid_keeps_its_scale_when_the_block_features_grow(config):
+    """The blocks' maps are taken before any final norm and grow in training; the FPN's
+    norm keeps the maps the RoI heads read at unit scale (without it, the toy detector's
+    RoI features reached std 490 and the box head's units died)."""
+    cfg = Config.fromfile(config)
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = None
+    for neck in cfg.model.neck:  # BN for SyncBN: no process group here
+        if neck.get('norm_cfg', {}).get('type') == 'SyncBN':
+            neck.norm_cfg = dict(type='BN')
+    detector = MODELS.build(cfg.model)
+    detector.train()
+    size = 64 if config == TOY_DET else 128
+    blocks = [100 * f for f in detector.backbone(torch.randn(2, 3, size, size))]
+    with torch.no_grad():
+        pyramid = detector.neck(blocks)
+    for level in pyramid[:4]:  # the levels the RoI extractor reads
+        assert level.std() < 5, float(level.std())

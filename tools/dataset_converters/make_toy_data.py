@@ -225,6 +225,17 @@ def place_shapes(rng: np.random.Generator, label: int, num_shapes: int,
     return shapes
 
 
+def paint_grey(rng: np.random.Generator, height: int, width: int,
+               shapes: Sequence[Shape]) -> np.ndarray:
+    """The shapes in ``OBJECT_GREY`` on a plain ``BACKGROUND_GREY`` canvas, with
+    pixel noise of a random standard deviation up to ``OBJECT_NOISE``; BGR uint8."""
+    image = np.full((height, width, 3), BACKGROUND_GREY, np.float32)
+    for shape in shapes:
+        image[shape.mask] = OBJECT_GREY
+    image += rng.normal(0, rng.uniform(0, OBJECT_NOISE), size=image.shape)
+    return np.round(np.clip(image, 0, 255)).astype(np.uint8)
+
+
 def generate_scene(rng: np.random.Generator,
                    label: int,
                    num_shapes: Tuple[int, int],
@@ -238,14 +249,9 @@ def generate_scene(rng: np.random.Generator,
         size: Canvas (width, height).
     """
     width, height = size
-    image = np.full((height, width, 3), BACKGROUND_GREY, np.float32)
     count = int(rng.integers(num_shapes[0], num_shapes[1] + 1))
     shapes = place_shapes(rng, label, count, height, width)
-    for shape in shapes:
-        image[shape.mask] = OBJECT_GREY
-    image += rng.normal(0, rng.uniform(0, OBJECT_NOISE), size=image.shape)
-    image = np.clip(image, 0, 255)
-    return Scene(image=np.round(image).astype(np.uint8), shapes=shapes)
+    return Scene(image=paint_grey(rng, height, width, shapes), shapes=shapes)
 
 
 @dataclass
@@ -283,9 +289,6 @@ def generate_object_image(rng: np.random.Generator, label: int,
     ``side``, its rotation is random and it lies entirely inside the image,
     near the centre. The image gets mild pixel noise.
     """
-    background = np.full(3, BACKGROUND_GREY, np.float32)
-    colour = np.full(3, OBJECT_GREY, np.float32)
-    image = np.broadcast_to(background, (side, side, 3)).copy()
     radius = rng.uniform(*OBJECT_DIAMETER) * side / 2
     angle = rng.uniform(0, 2 * np.pi)
     rotation = np.array([[np.cos(angle), -np.sin(angle)],
@@ -295,11 +298,10 @@ def generate_object_image(rng: np.random.Generator, label: int,
     vertices = unit_polygon(label) @ rotation.T * radius + centre
     polygon = [float(v) for v in np.round(vertices, 2).ravel()]
     shape = make_shape(label, polygon, side, side)
-    image[shape.mask] = colour
-    image += rng.normal(0, rng.uniform(0, OBJECT_NOISE), size=image.shape)
-    image = np.round(np.clip(image, 0, 255)).astype(np.uint8)
     return ObjectImage(
-        image=image, shape=shape, background=background, colour=colour)
+        image=paint_grey(rng, side, side, [shape]), shape=shape,
+        background=np.full(3, BACKGROUND_GREY, np.float32),
+        colour=np.full(3, OBJECT_GREY, np.float32))
 
 
 class ToyDataWriter:
@@ -572,8 +574,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 Write the deterministic synthetic "toy shapes" data of the miniature
 benchmark: object-centric square images of one large grey shape for
 classification (ImageNet layout), and scenes of several non-overlapping
-shapes in the same two grey levels for detection and segmentation (COCO, Cityscapes and ADE20K layouts). The same parameters give
-byte-identical files.
+shapes in the same two grey levels for detection and segmentation (COCO,
+Cityscapes and ADE20K layouts). The same parameters give byte-identical
+files.
 shape classes: {", ".join(CLASSES)}""",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="""written files:

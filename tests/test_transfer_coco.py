@@ -106,22 +106,47 @@ def test_the_full_size_config_builds_without_data_on_disk():
     assert lrs['roi_head.bbox_head.fc_cls.weight'] == pytest.approx(1e-4)
 
 
+def build_random_init_detector(config):
+    """The detector of ``config`` from a random ViT, with BN for SyncBN (no process
+    group here), in train mode."""
+    cfg = Config.fromfile(config)
+    init_default_scope('mmdet')
+    cfg.model.backbone.init_cfg = None
+    for neck in cfg.model.neck:
+        if neck.get('norm_cfg', {}).get('type') == 'SyncBN':
+            neck.norm_cfg = dict(type='BN')
+    detector = MODELS.build(cfg.model)
+    detector.train()
+    return detector
+
+
 @pytest.mark.parametrize('config', [TOY_DET, FULL_DET])
 def test_the_pyramid_keeps_its_scale_when_the_block_features_grow(config):
     """The blocks' maps are taken before any final norm and grow in training; the FPN's
     norm keeps the maps the RoI heads read at unit scale (without it, the toy detector's
     RoI features reached std 490 and the box head's units died)."""
-    cfg = Config.fromfile(config)
-    init_default_scope('mmdet')
-    cfg.model.backbone.init_cfg = None
-    for neck in cfg.model.neck:  # BN for SyncBN: no process group here
-        if neck.get('norm_cfg', {}).get('type') == 'SyncBN':
-            neck.norm_cfg = dict(type='BN')
-    detector = MODELS.build(cfg.model)
-    detector.train()
+    detector = build_random_init_detector(config)
     size = 64 if config == TOY_DET else 128
     blocks = [100 * f for f in detector.backbone(torch.randn(2, 3, size, size))]
     with torch.no_grad():
         pyramid = detector.neck(blocks)
     for level in pyramid[:4]:  # the levels the RoI extractor reads
         assert level.std() < 5, float(level.std())
+
+
+@pytest.mark.parametrize('config', [TOY_DET, FULL_DET])
+def test_the_roi_heads_read_each_box_from_its_place_in_the_pyramid(config):
+    """A ViT's maps are its tokens permuted to NCHW (the channels-last layout), which
+    convolutions keep; mmcv's RoIAlign reads any input as NCHW-contiguous and silently
+    returned features from the wrong places (the toy box head stayed at the prior). The
+    RoI features must be those of the same pyramid laid out NCHW."""
+    detector = build_random_init_detector(config)
+    size = 64 if config == TOY_DET else 128
+    with torch.no_grad():
+        pyramid = detector.neck(detector.backbone(torch.randn(2, 3, size, size)))
+        rois = torch.tensor([[0., 4., 6., 40., 30.], [1., 10., 2., 60., 50.],
+                             [0., 20., 20., 28., 36.]])
+        extractor = detector.roi_head.bbox_roi_extractor
+        read = extractor(pyramid[:4], rois)
+        expected = extractor([level.contiguous() for level in pyramid[:4]], rois)
+    torch.testing.assert_close(read, expected)

@@ -20,6 +20,12 @@ class ViTMultiScaleNeck(BaseModule):
     outputs have strides 4, 8, 16 and 32, ready for an FPN. Registered in mmengine's
     root registry, so mmdet and mmseg configs find it.
 
+    The outputs are NCHW-contiguous. A ViT's maps are its tokens permuted to
+    ``(B, C, H, W)``, which is the channels-last layout, and convolutions keep it; mmcv's
+    ``RoIAlign`` reads its input as if it were NCHW-contiguous and, given channels-last
+    maps, returns features from the wrong places without an error (open-mmlab/mmcv#2203).
+    On the toy detector that left every ViT row's box head at the prior (0.3 box AP).
+
     Args:
         in_channels (int): Width of the ViT features.
         scales (Sequence[float]): Resampling factor of each input map, powers of two.
@@ -58,4 +64,6 @@ class ViTMultiScaleNeck(BaseModule):
         if len(inputs) != len(self.scales):
             raise ValueError(f'ViTMultiScaleNeck got {len(inputs)} feature maps for '
                              f'{len(self.scales)} scales; match the backbone out_indices.')
-        return tuple(resample(x) for resample, x in zip(self.resamplers, inputs))
+        # NCHW in, NCHW out: every layer after the pyramid then gets the layout mmcv's RoI
+        # ops assume (a ViT's permuted tokens are channels-last).
+        return tuple(resample(x.contiguous()) for resample, x in zip(self.resamplers, inputs))

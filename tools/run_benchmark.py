@@ -106,8 +106,8 @@ PRESETS = {
         pretrain=TOY_PRETRAIN,
         pretrain_options=['train_dataloader.num_workers=1'],
         **TOY_TASKS,
-        # One epoch of the 1024 toy scenes (256 steps): detection stays at the floor at
-        # this budget (see the README), so it gets the least of the budget.
+        # One epoch of the 1024 toy scenes (256 steps): enough for every row to leave
+        # the floor (see the README's small preset).
         det_options=['train_cfg.max_epochs=1', *ONE_WORKER],
         cascade_options=['train_cfg.max_epochs=1', *ONE_WORKER],
         seg_options=['train_cfg.max_iters=600', 'train_cfg.val_interval=600',

@@ -9,9 +9,10 @@ top-1), run the k-NN evaluation and measure MST's mechanisms
 --supervised CHECKPOINT adds a row for a supervised ImageNet ViT (a timm DeiT state
 dict, converted, then transferred exactly as the pre-trained rows). A
 random-initialisation row, which loads no checkpoint in any task, is the floor. Every
-run is seeded (``randomness.seed``), so the same command gives the same table. Steps already done are skipped, so a broken run continues where it stopped. The
-table (markdown, CSV: mean and standard deviation over seeds) and a bar chart with error
-bars are written to WORK_DIR/results.*.
+run is seeded (``randomness.seed``), so the same command gives the same table. Steps
+already done are skipped, so a broken run continues where it stopped. The table
+(markdown, CSV: mean and standard deviation over seeds) and a bar chart with error bars
+are written to WORK_DIR/results.*.
 
 Presets:
   mini   the smoke run (default): toy configs on the built-in toy data, CPU.

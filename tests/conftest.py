@@ -1,5 +1,4 @@
 import copy
-import importlib.util
 import os
 import os.path as osp
 import signal
@@ -34,15 +33,6 @@ def message_hub():
     hub.update_info('max_iters', 100)
     hub.update_info('epoch', 0)
     return hub
-
-
-def load_tool(relative_path):
-    """Import a script of tools/ (not a package) as a module."""
-    spec = importlib.util.spec_from_file_location(
-        osp.splitext(osp.basename(relative_path))[0], osp.join(ROOT, relative_path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def free_port() -> int:
@@ -129,7 +119,7 @@ def gated_config(config, folder, at_iter: int) -> tuple:
 def pretrained(tmp_path_factory):
     """A toy MST pre-trained for 3 short epochs and its extracted teacher backbone."""
     root = tmp_path_factory.mktemp('transfer')
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
+    from mst_mm.datasets.toy import make_toy_data
     data = make_toy_data(str(root / 'toy'), seed=0, num_train=24, num_val=8, size=(128, 64))
     work_dir = root / 'pretrain'
     result, log = run('tools/train.py', TOY_PRETRAIN, '--work-dir', work_dir,

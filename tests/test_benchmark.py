@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from conftest import PRETRAIN_CONFIGS, load_tool, run
+from mst_mm.benchmark import RANDOM_INIT
+from mst_mm.benchmark.plan import PlanOptions, make_plan, row_name
+from mst_mm.benchmark.presets import PRESETS
+from conftest import PRETRAIN_CONFIGS, run
 
 TOY_MST = 'configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py'
 # A few iterations per step.
@@ -172,16 +175,8 @@ def parsed(config):
 
 def benchmark_plan(preset, tmp_path, seeds=(0,)):
     """The steps tools/run_benchmark.py plans for a preset (what --dry-run prints)."""
-    import argparse
-    tool = load_tool('tools/run_benchmark.py')
-    args = argparse.Namespace(only=list(tool.TASKS + tool.OPTIONAL_TASKS), seeds=list(seeds),
-                              launcher='local',
-                              partition=None, dry_run=True)
-    plan = tool.Plan(args, dict(tool.PRESETS[preset]), str(tmp_path))
-    for config in tool.PRESETS[preset]['pretrain']:
-        plan.add_row(tool.row_name(config), config)
-    plan.add_row(tool.RANDOM_INIT, None)
-    return plan
+    options = PlanOptions(seeds=list(seeds), dry_run=True)
+    return make_plan(options, dict(PRESETS[preset]), str(tmp_path))
 
 
 @pytest.mark.parametrize('preset', ['mini', 'small', 'full'])
@@ -215,11 +210,10 @@ def test_the_random_init_row_loads_no_checkpoint_in_any_task(preset, tmp_path):
 def test_the_small_preset_gives_every_row_the_same_budget_and_seeds(tmp_path):
     """Every row, every seed: the same commands except the row's own pre-training config,
     backbone and seed; every row measures the mechanisms; more toy data than the mini."""
-    tool = load_tool('tools/run_benchmark.py')
-    assert tool.PRESETS['small']['toy_data'] == dict(num_train=1024, num_val=256)
+    assert PRESETS['small']['toy_data'] == dict(num_train=1024, num_val=256)
     plan = benchmark_plan('small', tmp_path, seeds=(0, 1, 2))
-    rows = [tool.row_name(c) for c in tool.PRESETS['small']['pretrain']]
-    assert plan.rows == rows + [tool.RANDOM_INIT]
+    rows = [row_name(c) for c in PRESETS['small']['pretrain']]
+    assert plan.rows == rows + [RANDOM_INIT]
     assert len(plan.steps) == 3 * (3 * 14 + 12)  # seeds x (pre-trained rows + random init)
 
     def normalised(step, row, seed):
@@ -230,7 +224,7 @@ def test_the_small_preset_gives_every_row_the_same_budget_and_seeds(tmp_path):
     by_task = {}
     for step in plan.steps:
         seed = int(step.chain.rsplit('seed_', 1)[1])
-        if step.row != tool.RANDOM_INIT and step.kind not in ('pretrain', 'extract'):
+        if step.row != RANDOM_INIT and step.kind not in ('pretrain', 'extract'):
             by_task.setdefault(step.kind, set()).add(normalised(step, step.row, seed))
         if step.kind in ('pretrain', 'det', 'seg', 'ade', 'linear'):
             assert f'randomness.seed={seed}' in step.command, step.command

@@ -1,18 +1,18 @@
 """Specification of the pre-training benchmark's figures and of the GPU-facing options."""
 import os.path as osp
-import sys
+from argparse import Namespace
 
 import pytest
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-import mst_mm  # noqa: F401
-from conftest import PRETRAIN_CONFIGS, load_tool
+from mst_mm.analysis import pipeline_speed, scaling, speed
+from mst_mm.engine.training import build_training_config
+from conftest import PRETRAIN_CONFIGS
 
 TOY = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
 VIT_S = osp.join(PRETRAIN_CONFIGS, 'mst_vit-small-p16_16xb64-coslr-100e_in1k.py')
-benchmark = load_tool('tools/analysis_tools/benchmark_pretrain.py')
 
 
 def test_flop_count_of_a_train_step_equals_the_hand_count():
@@ -26,18 +26,18 @@ def test_flop_count_of_a_train_step_equals_the_hand_count():
     forward = 2 * 5 * 8 * 16 + 2 * 5 * 16 * 4  # multiply-adds of the two products, x2
     backward = (2 * 5 * 4 * 16 + 2 * 5 * 4 * 16  # layer 2: input and weight gradients
                 + 2 * 5 * 16 * 8)  # layer 1: weight gradient (x needs none)
-    assert benchmark.count_flops(step) == forward + backward == 4480
+    assert speed.count_flops(step) == forward + backward == 4480
 
 
 def test_scaling_table_prints_the_step_time_per_local_crop_count_and_global_size(capsys):
-    args = benchmark.parse_args([TOY, '--batch-size', '1', '--scaling-iters', '1',
-                                 '--device', 'cpu'])
+    args = Namespace(configs=[TOY], batch_size=1, scaling_iters=1, device=torch.device('cpu'),
+                     precision=['fp32'], timer='wall', fused_adamw=False, cfg_options={})
     from mmengine.logging import MessageHub
     from mmengine.registry import init_default_scope
     init_default_scope('mmpretrain')
     hub = MessageHub.get_current_instance()
     hub.update_info('max_iters', 10)
-    table = benchmark.scaling_table(args)
+    table = scaling.scaling_table(args)
     assert list(table['local']) == [0, 2, 4, 8]
     assert list(table['global']) == [160, 224, 288]
     assert all(s > 0 for s in [*table['local'].values(), *table['global'].values()])
@@ -49,30 +49,28 @@ def test_scaling_table_prints_the_step_time_per_local_crop_count_and_global_size
     assert f'{table["global"][288]:.3f}' in global_row
 
 
-def train_config(monkeypatch, tmp_path, *flags):
-    train = load_tool('tools/train.py')
-    monkeypatch.setattr(sys, 'argv', ['train.py', VIT_S, '--work-dir', str(tmp_path), *flags])
-    return train.build_config(train.parse_args())
+def train_config(tmp_path, amp):
+    """The config tools/train.py VIT_S --amp [AMP] trains with."""
+    return build_training_config(VIT_S, work_dir=str(tmp_path), amp=amp)
 
 
-def test_train_amp_bf16_autocasts_in_bfloat16_without_a_loss_scaler(monkeypatch, tmp_path):
-    optim = train_config(monkeypatch, tmp_path, '--amp', 'bf16').optim_wrapper
+def test_train_amp_bf16_autocasts_in_bfloat16_without_a_loss_scaler(tmp_path):
+    optim = train_config(tmp_path, 'bf16').optim_wrapper
     assert optim.type == 'AmpOptimWrapper'
     assert optim.dtype == 'bfloat16' and optim.loss_scale == dict(enabled=False)
 
 
-def test_train_amp_alone_stays_fp16_with_a_dynamic_loss_scale(monkeypatch, tmp_path):
-    optim = train_config(monkeypatch, tmp_path, '--amp').optim_wrapper
+def test_train_amp_alone_stays_fp16_with_a_dynamic_loss_scale(tmp_path):
+    optim = train_config(tmp_path, 'fp16').optim_wrapper
     assert optim.type == 'AmpOptimWrapper'
     assert optim.get('dtype') is None and optim.loss_scale == 'dynamic'
 
 
-@pytest.mark.parametrize('precision, flag', [('fp16', []), ('bf16', ['bf16'])])
-def test_benchmark_precisions_are_what_train_amp_runs(monkeypatch, tmp_path, precision, flag):
-    cfg = train_config(monkeypatch, tmp_path, '--amp', *flag)
+@pytest.mark.parametrize('precision', ['fp16', 'bf16'])
+def test_benchmark_precisions_are_what_train_amp_runs(tmp_path, precision):
+    cfg = train_config(tmp_path, precision)
     from mmengine.config import Config
-    expected = benchmark.optim_wrapper_cfg(Config.fromfile(VIT_S), precision,
-                                           fused_adamw=False)
+    expected = speed.optim_wrapper_cfg(Config.fromfile(VIT_S), precision, fused_adamw=False)
     assert cfg.optim_wrapper.to_dict() == dict(expected)
 
 
@@ -109,8 +107,8 @@ def test_teacher_forms_no_n_by_n_attention_map(device):
 
 def test_dino_reference_gives_dinos_crops_normalised():
     from PIL import Image
-    reference = benchmark.dino_reference_pipeline([(224, 1), (224, 1), (96, 8)])
-    image = benchmark.decoded_jpeg()
+    reference = pipeline_speed.dino_reference_pipeline([(224, 1), (224, 1), (96, 8)])
+    image = pipeline_speed.decoded_jpeg()
     crops = reference(Image.fromarray(image[..., ::-1].copy()))
     assert [tuple(c.shape) for c in crops] == [(3, 224, 224)] * 2 + [(3, 96, 96)] * 8
     assert all(c.dtype == torch.float32 and c.min() < 0 for c in crops)  # normalised

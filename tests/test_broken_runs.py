@@ -11,12 +11,13 @@ from mmengine.runner import Runner
 from torch import nn
 
 import mst_mm  # noqa: F401
-from mst_mm.checkpoint import load_weights_only
-from mst_mm.engine.checkpoints import (CheckpointMismatchError, ResumeError,
+from mst_mm.safe_load import load_weights_only
+from mst_mm.engine.resume import (CheckpointMismatchError, ResumeError,
                                        check_model_checkpoint, find_resume_checkpoint)
 from mst_mm.engine.config_checks import ConfigError, check_training_config
 from mst_mm.engine.non_finite import NonFiniteError, non_finite_tensors
-from conftest import TOY_PRETRAIN, load_tool, run
+from mst_mm.datasets.toy import make_toy_data
+from conftest import TOY_PRETRAIN, run
 
 TOY_LINEAR = 'configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py'
 TOY_DET = 'configs/det/mask-rcnn_vit-toy-p8-mst-toy_fpn_1xb4-8e_toy-coco.py'
@@ -99,7 +100,6 @@ def test_a_configured_number_of_non_finite_iterations_in_a_row_is_skipped(tmp_pa
 
 
 def test_a_diverging_pretraining_stops_naming_the_iteration_and_the_loss(tmp_path):
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     data = make_toy_data(str(tmp_path / 'toy'), seed=0, num_train=24, num_val=8,
                          size=(128, 64))
     work_dir = tmp_path / 'run'

@@ -10,12 +10,11 @@ from mmdet.registry import DATASETS as DET_DATASETS
 from mmseg.registry import DATASETS as SEG_DATASETS
 
 import mst_mm  # noqa: F401
-from conftest import load_tool
+from mst_mm.datasets.toy import make_toy_data
 
 
 @pytest.fixture(scope='module')
 def toy(tmp_path_factory):
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     return make_toy_data(str(tmp_path_factory.mktemp('toy')), seed=0, num_train=4,
                          num_val=4, size=(64, 32))
 

@@ -8,7 +8,8 @@ import torch
 from mmpretrain.registry import MODELS
 
 import mst_mm  # noqa: F401
-from conftest import ROOT, load_tool, run
+from mst_mm.datasets.toy import make_toy_data
+from conftest import ROOT, run
 
 TOY_LINEAR = osp.join(ROOT, 'configs', 'linear', 'vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py')
 TOY_ARCH = dict(embed_dims=96, num_layers=4, num_heads=3, feedforward_channels=384)
@@ -35,7 +36,7 @@ def test_linear_probe_features_are_the_normed_cls_tokens_of_the_last_blocks():
 
 
 def test_knn_vote_matches_a_direct_computation():
-    knn_classify = load_tool('tools/analysis_tools/knn_eval.py').knn_classify
+    from mst_mm.evaluation.knn import knn_classify
     torch.manual_seed(0)
     train = torch.nn.functional.normalize(torch.randn(50, 8), dim=1)
     labels = torch.randint(0, 4, (50,))
@@ -106,7 +107,6 @@ def test_knn_tool_reports_top1_and_top5_alike_in_one_and_two_processes(pretraine
 def test_knn_of_the_pretrained_toy_backbone_is_well_above_chance(pretrained, tmp_path):
     """5 toy classes, chance 20 %: a broken feature path (constant or unrelated features,
     wrong token, labels out of step with images) falls to about that."""
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     root = make_toy_data(str(tmp_path / 'toy'), seed=1, num_train=150, num_val=150,
                          size=(64, 64))['imagenet']
     result, log = run('tools/analysis_tools/knn_eval.py', TOY_LINEAR, '--pretrained',

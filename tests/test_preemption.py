@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import mst_mm  # noqa: F401  (weights-only loading of mmengine checkpoints)
-from mst_mm.engine.checkpoints import find_resume_checkpoint
+from mst_mm.engine.resume import find_resume_checkpoint
 from conftest import ROOT, TOY_PRETRAIN, gated_config, run, run_command
 
 TOY_DET = osp.join(ROOT, 'configs', 'det', 'mask-rcnn_vit-toy-p8-rand-init_fpn_1xb4-8e_toy-coco.py')

@@ -14,7 +14,8 @@ from mmseg.registry import MODELS as SEG_MODELS
 
 import mst_mm  # noqa: F401
 from mst_mm.engine import PretrainedBackboneCheckHook
-from conftest import ROOT, load_tool, run
+from mst_mm.engine.training import set_pretrained
+from conftest import ROOT, run
 
 CONFIGS = osp.join(ROOT, 'configs')
 TOY_TRANSFER = [
@@ -59,7 +60,7 @@ def test_the_transfer_configs_take_the_supervised_vit_with_pretrained(config,
                                                                       supervised_backbone):
     cfg = Config.fromfile(osp.join(CONFIGS, config))
     # What `tools/train.py CONFIG --cfg-options pretrained=...` does.
-    load_tool('tools/train.py').set_pretrained(cfg, str(supervised_backbone['backbone']))
+    set_pretrained(cfg, str(supervised_backbone['backbone']))
     init_default_scope(cfg.default_scope)
     model = (DET_MODELS if cfg.default_scope == 'mmdet' else SEG_MODELS).build(cfg.model)
     model.init_weights()

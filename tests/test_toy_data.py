@@ -1,10 +1,9 @@
-"""Specification of ``tools/dataset_converters/make_toy_data.py``."""
+"""Specification of ``mst_mm.datasets.toy`` and its command line
+``tools/dataset_converters/make_toy_data.py``."""
 import copy
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Dict
 
 import cityscapesscripts.evaluation.evalPixelLevelSemanticLabeling as CSEval
@@ -17,23 +16,12 @@ from mmpretrain.datasets import CustomDataset
 from mmseg.datasets import BaseSegDataset, CityscapesDataset
 from pycocotools.coco import COCO
 
-SCRIPT = (
-    Path(__file__).resolve().parents[1] / 'tools' / 'dataset_converters' /
-    'make_toy_data.py')
+from mst_mm.datasets.toy import (BACKGROUND_GREY, CITIES, CLASSES, OBJECT_GREY,
+                                 generate_object_image, imagenet_rng, make_toy_data)
+from conftest import run
+
 PARAMS = dict(seed=0, num_train=24, num_val=8, size=(128, 64))
 SPLITS = dict(train=PARAMS['num_train'], val=PARAMS['num_val'])
-
-
-def load_module(path: Path) -> ModuleType:
-    """Import a script of ``tools/`` (not a package) from its file path."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-toy_data = load_module(SCRIPT)
-CLASSES = toy_data.CLASSES
 
 
 def read_tree(root: Path) -> Dict[str, bytes]:
@@ -54,7 +42,7 @@ def read_png(path: Path) -> np.ndarray:
 def cityscapes_stem(split: str, image_id: int) -> str:
     """Cityscapes path of the scene of a COCO image id, without suffix."""
     index = image_id - 1
-    cities = toy_data.CITIES[split]
+    cities = CITIES[split]
     city = cities[index % len(cities)]
     return f'{split}/{city}/{city}_000000_{index:06d}'
 
@@ -63,7 +51,7 @@ def cityscapes_stem(split: str, image_id: int) -> str:
 def toy(tmp_path_factory) -> Path:
     """A small toy data set, generated once for the module."""
     out_dir = tmp_path_factory.mktemp('toy')
-    toy_data.make_toy_data(out_dir, **PARAMS)
+    make_toy_data(out_dir, **PARAMS)
     return out_dir
 
 
@@ -91,7 +79,7 @@ def test_writes_the_four_datasets_and_a_parameter_record(toy):
 
 def test_rerun_with_same_parameters_reuses_files_untouched(toy, capsys):
     before = {p: p.stat().st_mtime_ns for p in toy.rglob('*')}
-    result = toy_data.make_toy_data(toy, **PARAMS)
+    result = make_toy_data(toy, **PARAMS)
     assert 'Reusing' in capsys.readouterr().out
     assert {p: p.stat().st_mtime_ns for p in toy.rglob('*')} == before
     assert result == dict(
@@ -103,12 +91,12 @@ def test_rerun_with_same_parameters_reuses_files_untouched(toy, capsys):
 
 
 def test_same_seed_gives_byte_identical_files(toy, tmp_path):
-    toy_data.make_toy_data(tmp_path, **PARAMS)
+    make_toy_data(tmp_path, **PARAMS)
     assert read_tree(tmp_path) == read_tree(toy)
 
 
 def test_other_seed_gives_other_scenes(toy, tmp_path):
-    toy_data.make_toy_data(tmp_path, **dict(PARAMS, seed=1, num_train=3))
+    make_toy_data(tmp_path, **dict(PARAMS, seed=1, num_train=3))
     for name in ('train_000000', 'train_000002', 'val_000000'):
         split = name.split('_')[0]
         path = f'coco/{split}2017/{name}.jpg'
@@ -116,15 +104,15 @@ def test_other_seed_gives_other_scenes(toy, tmp_path):
 
 
 def test_a_scene_does_not_depend_on_the_number_of_scenes(toy, tmp_path):
-    toy_data.make_toy_data(tmp_path, **dict(PARAMS, num_train=3, num_val=2))
+    make_toy_data(tmp_path, **dict(PARAMS, num_train=3, num_val=2))
     small = read_tree(tmp_path / 'cityscapes')
     assert len(small) == (3 + 2) * 4
     assert small.items() <= read_tree(toy / 'cityscapes').items()
 
 
 def test_rerun_with_other_parameters_replaces_the_old_data(tmp_path):
-    toy_data.make_toy_data(tmp_path, **dict(PARAMS, num_train=5, num_val=2))
-    toy_data.make_toy_data(tmp_path, **dict(PARAMS, num_train=3, num_val=1))
+    make_toy_data(tmp_path, **dict(PARAMS, num_train=5, num_val=2))
+    make_toy_data(tmp_path, **dict(PARAMS, num_train=3, num_val=1))
     assert len(list((tmp_path / 'coco/train2017').iterdir())) == 3
     assert len(list((tmp_path / 'imagenet/train').rglob('*.JPEG'))) == 3
     assert json.loads((tmp_path / 'toy_data.json').read_text())['num_val'] == 1
@@ -134,38 +122,35 @@ def test_refuses_an_output_path_that_is_a_file(tmp_path):
     path = tmp_path / 'file'
     path.write_text('')
     with pytest.raises(NotADirectoryError, match='not a folder'):
-        toy_data.make_toy_data(path, **PARAMS)
+        make_toy_data(path, **PARAMS)
 
 
 def test_refuses_to_overwrite_datasets_it_did_not_write(tmp_path):
     (tmp_path / 'coco').mkdir()
     with pytest.raises(FileExistsError, match='refusing to overwrite'):
-        toy_data.make_toy_data(tmp_path, **PARAMS)
+        make_toy_data(tmp_path, **PARAMS)
     assert (tmp_path / 'coco').is_dir()
 
 
-def test_command_line_writes_data_and_explains_it(tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        toy_data.main(['--help'])
-    assert exit_info.value.code == 0
-    help_text = capsys.readouterr().out
+def test_command_line_writes_data_and_explains_it(tmp_path):
+    tool = 'tools/dataset_converters/make_toy_data.py'
+    result, help_text = run(tool, '--help')
+    assert result.returncode == 0
     for name in ('imagenet', 'instances_{train2017,val2017}.json',
                  'labelTrainIds', 'toy_data.json', '--num-train', '--size'):
         assert name in help_text
 
-    toy_data.main([
-        str(tmp_path), '--seed', '3', '--num-train', '2', '--num-val', '1',
-        '--size', '96', '48'
-    ])
-    assert 'Toy data written to' in capsys.readouterr().out
+    result, log = run(tool, tmp_path, '--seed', '3', '--num-train', '2', '--num-val', '1',
+                      '--size', '96', '48')
+    assert result.returncode == 0 and 'Toy data written to' in log
     record = json.loads((tmp_path / 'toy_data.json').read_text())
     assert (record['seed'], record['size']) == (3, [96, 48])
     image = read_png(
         next((tmp_path / 'cityscapes').rglob('*_leftImg8bit.png')))
     assert image.shape == (48, 96, 3)
 
-    with pytest.raises(SystemExit, match='num_train'):
-        toy_data.main([str(tmp_path), '--num-train', '0'])
+    result, log = run(tool, tmp_path, '--num-train', '0')
+    assert result.returncode != 0 and 'num_train' in log
 
 
 def test_coco_and_cityscapes_hold_the_same_scenes(toy, coco):
@@ -216,8 +201,8 @@ def test_imagenet_image_is_one_large_contrasting_shape_of_its_label(toy):
         for line in meta:
             path, label = line.split()
             index = int(Path(path).stem.split('_')[1])
-            obj = toy_data.generate_object_image(
-                toy_data.imagenet_rng(PARAMS['seed'], split_index, index),
+            obj = generate_object_image(
+                imagenet_rng(PARAMS['seed'], split_index, index),
                 index % len(CLASSES), side)
             # The file is that image, with the drawn shape's class as label.
             assert obj.label == int(label)
@@ -266,17 +251,14 @@ def test_imagenet_images_differ_only_in_the_shape_and_its_pose():
     pre-training cannot tell two images apart by colour or brightness; the
     shapes vary in position, size and rotation."""
     side = 64
-    objs = [
-        toy_data.generate_object_image(
-            toy_data.imagenet_rng(0, 0, index), 2, side)
-        for index in range(20)
-    ]
+    objs = [generate_object_image(imagenet_rng(0, 0, index), 2, side)
+            for index in range(20)]
     for obj in objs:
         mask = obj.shape.mask
         inside = obj.image[mask].astype(float).mean(0)
         outside = obj.image[~mask].astype(float).mean(0)
-        assert np.abs(inside - toy_data.OBJECT_GREY).max() < 3
-        assert np.abs(outside - toy_data.BACKGROUND_GREY).max() < 3
+        assert np.abs(inside - OBJECT_GREY).max() < 3
+        assert np.abs(outside - BACKGROUND_GREY).max() < 3
         # A plain background: only the pixel noise varies.
         assert obj.image[~mask].astype(float).std(axis=0).max() < 8
     boxes = np.array([obj.shape.bbox for obj in objs])
@@ -288,9 +270,9 @@ def test_imagenet_images_differ_only_in_the_shape_and_its_pose():
 
 def test_imagenet_stream_is_not_the_scene_stream():
     scene_rng = np.random.default_rng((0, 0, 0))
-    imagenet_rng = toy_data.imagenet_rng(0, 0, 0)
+    object_rng = imagenet_rng(0, 0, 0)
     assert (scene_rng.integers(0, 2**32, 8) !=
-            imagenet_rng.integers(0, 2**32, 8)).any()
+            object_rng.integers(0, 2**32, 8)).any()
 
 
 def test_every_class_gets_images(toy):
@@ -321,10 +303,10 @@ def test_scenes_are_painted_in_the_grey_levels_of_the_imagenet_images(toy, coco)
             for ann in anns:
                 mask = api.annToMask(ann).astype(bool)
                 inside = image[mask].astype(float).mean(0)
-                assert np.abs(inside - toy_data.OBJECT_GREY).max() < 4
+                assert np.abs(inside - OBJECT_GREY).max() < 4
                 cover |= mask
             outside = image[~cover].astype(float)
-            assert np.abs(outside.mean(0) - toy_data.BACKGROUND_GREY).max() < 3
+            assert np.abs(outside.mean(0) - BACKGROUND_GREY).max() < 3
             assert outside.std(axis=0).max() < 8
 
 
@@ -356,7 +338,7 @@ def test_coco_masks_match_areas_boxes_and_cityscapes_maps(toy, coco):
             assert (class_cover == train_ids).all()
             # Painted exactly there: bright inside the polygons, dark outside
             # (pixel noise aside).
-            middle = (toy_data.OBJECT_GREY + toy_data.BACKGROUND_GREY) / 2
+            middle = (OBJECT_GREY + BACKGROUND_GREY) / 2
             assert ((image.mean(axis=2) > middle) == (class_cover > 0)).all()
 
 
@@ -437,7 +419,7 @@ def test_mmpretrain_custom_dataset_reads_folders_and_ann_file(toy):
 
 def test_mmpretrain_folder_scan_sees_every_class_of_a_tiny_split(tmp_path):
     params = dict(PARAMS, num_train=2, num_val=1)
-    root = toy_data.make_toy_data(tmp_path, **params)['imagenet']
+    root = make_toy_data(tmp_path, **params)['imagenet']
     for split in SPLITS:
         scanned = CustomDataset(data_root=root, data_prefix=split)
         listed = CustomDataset(

@@ -9,14 +9,14 @@ import torch
 
 import mst_mm  # noqa: F401  (allow-lists what mmengine checkpoints hold)
 
-from conftest import PRETRAIN_CONFIGS, ROOT, load_tool
+from mst_mm.datasets.toy import make_toy_data
+from conftest import PRETRAIN_CONFIGS, ROOT
 
 TOY = osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py')
 
 
 @pytest.fixture(scope='module')
 def toy_imagenet(tmp_path_factory):
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     paths = make_toy_data(str(tmp_path_factory.mktemp('toy')), seed=0, num_train=24,
                           num_val=8, size=(128, 64))
     return paths['imagenet']

@@ -16,13 +16,13 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
 import mst_mm  # noqa: F401
-from conftest import ROOT, load_tool, run
+from mst_mm.datasets import toy as toy_data
+from conftest import ROOT, run
 
 SEG_CONFIGS = osp.join(ROOT, 'configs', 'seg')
 TOY_ADE = osp.join(SEG_CONFIGS, 'upernet_vit-toy-p8-mst-toy_1xb4-1k_toy-ade20k.py')
 TOY_ADE_TTA = osp.join(SEG_CONFIGS, 'upernet_vit-toy-p8_toy-ade20k_ms-flip-test.py')
 FULL_ADE = 'upernet_vit-small-p16-mst-100e_8xb2-160k_ade20k-512x512.py'
-toy_data = load_tool('tools/dataset_converters/make_toy_data.py')
 
 
 def ade_overrides(ade_root):

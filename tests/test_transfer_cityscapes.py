@@ -13,7 +13,8 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, MODELS
 
 import mst_mm  # noqa: F401
-from conftest import ROOT, load_tool, run
+from mst_mm.datasets.toy import CLASSES, make_toy_data
+from conftest import ROOT, run
 
 SEG_CONFIGS = osp.join(ROOT, 'configs', 'seg')
 TOY_SEG = osp.join(SEG_CONFIGS, 'setr-pup_vit-toy-p8-mst-toy_1xb4-1k_toy-cityscapes.py')
@@ -44,12 +45,12 @@ def test_setr_fine_tunes_from_the_extracted_backbone_and_reports_miou(pretrained
     assert result.returncode == 0, log[-3000:]
     metrics = json.loads(sorted((work_dir / 'test').glob('*/*.json'))[-1].read_text())
     assert 0.0 <= metrics['mIoU'] <= 100.0
-    for name in load_tool('tools/dataset_converters/make_toy_data.py').CLASSES:
+    for name in CLASSES:
         assert re.search(rf'\|\s*{name}\s*\|\s*[\d.]+\s*\|', log), f'no IoU row for {name}'
 
 
 def test_toy_dataset_classes_are_the_toy_data_classes():
-    classes = load_tool('tools/dataset_converters/make_toy_data.py').CLASSES
+    classes = CLASSES
     toy = DATASETS.get('ToyCityscapesDataset')
     assert toy.METAINFO['classes'] == ('background', *classes)
 
@@ -79,7 +80,6 @@ def test_slide_inference_covers_a_full_1024x2048_image_with_vit_small():
 
 
 def toy_cityscapes(tmp_path):
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     return make_toy_data(str(tmp_path / 'toy'), num_train=4, num_val=2,
                          size=(64, 32))['cityscapes']
 

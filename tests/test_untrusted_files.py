@@ -20,11 +20,12 @@ from mmengine.runner.checkpoint import CheckpointLoader, load_checkpoint
 from torch import nn
 
 import mst_mm  # noqa: F401  (weights-only loading for mmengine)
-from mst_mm.checkpoint import NotPlainCheckpointError
-from mst_mm.engine.checkpoints import (ResumeError, check_resume_checkpoint,
+from mst_mm.safe_load import NotPlainCheckpointError
+from mst_mm.engine.resume import (ResumeError, check_resume_checkpoint,
                                        find_resume_checkpoint)
 from mst_mm.utils.config_data import ConfigNotDataError, read_config_data
-from conftest import TOY_PRETRAIN, load_tool, run
+from mst_mm.datasets.toy import make_toy_data
+from conftest import TOY_PRETRAIN, run
 
 TOY_LINEAR = 'configs/linear/vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py'
 
@@ -203,7 +204,6 @@ def test_an_open_mmlab_checkpoint_is_loaded_weights_only(tmp_path, monkeypatch,
 
 @pytest.fixture(scope='module')
 def toy_imagenet(tmp_path_factory):
-    make_toy_data = load_tool('tools/dataset_converters/make_toy_data.py').make_toy_data
     return make_toy_data(str(tmp_path_factory.mktemp('toy')), seed=0, num_train=8,
                          num_val=4, size=(64, 64))['imagenet']
 

@@ -19,7 +19,9 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import Runner
 
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
-from mst_mm.engine.checkpoints import CheckpointMismatchError, check_model_checkpoint
+from mst_mm.engine.config_checks import ConfigError
+from mst_mm.engine.resume import CheckpointMismatchError, check_model_checkpoint
+from mst_mm.engine.training import check_device
 from mst_mm.utils import launch
 
 
@@ -57,6 +59,10 @@ def main():
                                 else [cfg.test_evaluator]),
                               dict(type='DumpResults', out_file_path=args.out)]
     launch(cfg, args.launcher)
+    try:
+        check_device(cfg)
+    except ConfigError as e:
+        raise SystemExit(f'error: {e}')
     runner = Runner.from_cfg(cfg)
     # The weights go to the model inside a DDP wrapper or a test-time-augmentation model
     # (mmengine's loader unwraps both the same way).

@@ -60,7 +60,7 @@ class CheckedADE20KDataset(CheckedSegLayoutMixin, ADE20KDataset):
 
 @DATASETS.register_module()
 class ToyADE20KDataset(CheckedADE20KDataset):
-    """The toy scenes of ``tools/dataset_converters/make_toy_data.py`` in the ADE20K
+    """The toy scenes of ``mst_mm.datasets.toy`` in the ADE20K
     layout: label 0 is the background ("other", ignored), 1-5 the shapes."""
 
     METAINFO = dict(

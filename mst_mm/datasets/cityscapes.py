@@ -52,7 +52,7 @@ def image_size(path: str) -> tuple:
 
 @DATASETS.register_module()
 class ToyCityscapesDataset(CheckedCityscapesDataset):
-    """The toy scenes of ``tools/dataset_converters/make_toy_data.py`` in the Cityscapes
+    """The toy scenes of ``mst_mm.datasets.toy`` in the Cityscapes
     layout: train id 0 is the background, 1-5 the shapes."""
 
     METAINFO = dict(

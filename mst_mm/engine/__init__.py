@@ -1,5 +1,5 @@
 from .attention_metrics_hook import AttentionMetricsHook
-from .checkpoints import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
+from .resume import AtomicLocalBackend, check_resume_checkpoint, find_resume_checkpoint
 from .collapse_hook import CollapseWarningHook
 from .exact_resume import ExactResumeEpochBasedTrainLoop
 from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,

@@ -7,6 +7,9 @@ error names the config key to change:
   negative number silently drops those views (the local crops of DINO's multi-crop).
 * A warm-up longer than the schedule: the scheduler that follows it begins after the
   end of training, which mmengine refuses with "end should be larger than begin".
+* bfloat16 autocast for a detector: mmcv 2.1.0's detection ops (NMS, RoIAlign) have no
+  bfloat16 kernels, on CUDA or the CPU, and Mask R-CNN stops at its first proposals
+  (``expected scalar type Float but found BFloat16``); fp16 is mmdet's supported path.
 """
 from typing import Iterator, Tuple
 
@@ -80,7 +83,20 @@ def check_schedule(cfg: Config) -> None:
                               f'({key}={limit}): {warmup} or train longer.')
 
 
+def check_precision(cfg: Config) -> None:
+    """No bfloat16 autocast for mmdet's detectors."""
+    optim_wrapper = cfg.get('optim_wrapper') or {}
+    if (str(optim_wrapper.get('type', '')).split('.')[-1] == 'AmpOptimWrapper'
+            and str(optim_wrapper.get('dtype')) in ('bfloat16', 'torch.bfloat16')
+            and cfg.get('default_scope') == 'mmdet'):
+        raise ConfigError('optim_wrapper.dtype=bfloat16 (--amp bf16): mmcv 2.1.0 has no '
+                          'bfloat16 kernels for the detectors\' NMS and RoIAlign, so Mask '
+                          'R-CNN would stop at its first proposals. Use --amp (fp16, '
+                          "mmdet's supported mixed precision) or fp32.")
+
+
 def check_training_config(cfg: Config) -> None:
     """All the checks above; raises ``ConfigError`` naming the key."""
     check_multi_view(cfg)
     check_schedule(cfg)
+    check_precision(cfg)

@@ -8,7 +8,7 @@ from mmengine.registry import HOOKS as MMENGINE_HOOKS
 
 from mmpretrain.registry import HOOKS
 
-from ..models.vit_checkpoints import (CheckpointError, load_checkpoint_file,
+from ..models.vit_converters import (CheckpointError, load_checkpoint_file,
                                       mmpretrain_vit_shape)
 
 

@@ -10,7 +10,7 @@ from mmengine.dist import all_reduce, barrier, is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from .checkpoints import write_last_checkpoint
+from .resume import write_last_checkpoint
 
 
 class _WorkersIgnore:

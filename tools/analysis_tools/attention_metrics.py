@@ -51,14 +51,13 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 
-from mmpretrain.registry import MODELS
-
 import mst_mm  # noqa: F401
+from mmpretrain.registry import MODELS  # after mst_mm: see mst_mm.utils.compat
 from mst_mm.evaluation.attention_metrics import (METRIC_KEYS, CocoCrops, attention_mass_region,
                                                  global_crop_size, mask_settings, measure,
                                                  teacher_backbone)
 from mst_mm.evaluation.mask_figure import compose, mask_panels
-from mst_mm.models.vit_checkpoints import (CheckpointError, convert_to_backbone, detect_format,
+from mst_mm.models.vit_converters import (CheckpointError, convert_to_backbone, detect_format,
                                            load_checkpoint_file)
 
 TOY_COCO = 'data/toy/coco/'

@@ -18,22 +18,20 @@ import argparse
 import json
 import os
 import os.path as osp
-import time
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config, DictAction
-from mmengine.dist import collect_results, is_main_process
+from mmengine.dist import is_main_process
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mmpretrain.registry import MODELS
-
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
-from mst_mm.checkpoint import CheckpointFileError
+from mmpretrain.registry import MODELS  # after mst_mm: see mst_mm.utils.compat
+from mst_mm.safe_load import CheckpointFileError
 from mst_mm.engine import PretrainedBackboneCheckHook
-from mst_mm.models.vit_checkpoints import CheckpointError
+from mst_mm.evaluation.knn import extract_features, knn_classify
+from mst_mm.models.vit_converters import CheckpointError
 
 
 def parse_args():
@@ -54,44 +52,6 @@ def parse_args():
                         'that the random-init floor is the same from run to run (default 0)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     return parser.parse_args()
-
-
-@torch.no_grad()
-def extract(backbone, preprocess, dataloader, name, logger):
-    """Normalised features and labels of a dataset, in dataset order, on the main rank."""
-    features, labels = [], []
-    start, total = time.time(), len(dataloader)
-    for i, batch in enumerate(dataloader):
-        data = preprocess(batch, False)
-        feats = backbone(data['inputs'])[-1]
-        features.append(F.normalize(feats.float(), dim=1).cpu())
-        labels.append(torch.cat([s.gt_label.cpu() for s in data['data_samples']]))
-        if (i + 1) % max(total // 10, 1) == 0 or i + 1 == total:
-            eta = (time.time() - start) / (i + 1) * (total - i - 1)
-            logger.info(f'{name}: {i + 1}/{total} batches, eta {eta:.0f} s')
-    size = len(dataloader.dataset)
-    rows = [(f, l) for fs, ls in zip(features, labels) for f, l in zip(fs, ls)]
-    rows = collect_results(rows, size, device='cpu')
-    if rows is None:  # not the main process
-        return None, None
-    return torch.stack([r[0] for r in rows]), torch.stack([r[1] for r in rows])
-
-
-def knn_classify(train_feats, train_labels, val_feats, val_labels, k, temperature,
-                 num_classes, chunk=256):
-    """DINO's weighted k-NN vote; returns top-1 and top-5 accuracy in percent."""
-    top1 = top5 = 0
-    k = min(k, len(train_feats))
-    for start in range(0, len(val_feats), chunk):
-        feats, targets = val_feats[start:start + chunk], val_labels[start:start + chunk]
-        similarity, index = (feats @ train_feats.T).topk(k, dim=1)
-        neighbours = train_labels[index]
-        weights = (similarity / temperature).exp()
-        votes = torch.zeros(len(feats), num_classes).scatter_add_(1, neighbours, weights)
-        ranked = votes.argsort(dim=1, descending=True)
-        top1 += (ranked[:, 0] == targets).sum().item()
-        top5 += (ranked[:, :min(5, num_classes)] == targets[:, None]).any(1).sum().item()
-    return 100. * top1 / len(val_feats), 100. * top5 / len(val_feats)
 
 
 def main():
@@ -136,7 +96,8 @@ def main():
 
     def features(split_cfg, name):
         dataloader = loader(split_cfg, name)
-        return extract(backbone, preprocess, dataloader, name, logger), dataloader.dataset
+        return (extract_features(backbone, preprocess, dataloader, name, logger),
+                dataloader.dataset)
 
     (train_feats, train_labels), train_set = features(cfg.train_dataloader.dataset, 'train')
     (val_feats, val_labels), _ = features(cfg.val_dataloader.dataset, 'val')

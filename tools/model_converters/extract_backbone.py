@@ -28,7 +28,7 @@ import sys
 
 import torch
 
-from mst_mm.models.vit_checkpoints import CheckpointError, ViTShape, convert_to_backbone
+from mst_mm.models.vit_converters import CheckpointError, ViTShape, convert_to_backbone
 
 
 def parse_arch(arch: str, patch_size: int) -> ViTShape:

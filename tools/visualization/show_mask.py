@@ -26,10 +26,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
-from mmpretrain.registry import MODELS
-
 import mst_mm  # noqa: F401  (registers the modules, weights-only checkpoint loading)
-from mst_mm.checkpoint import CheckpointFileError
+from mmpretrain.registry import MODELS  # after mst_mm: see mst_mm.utils.compat
+from mst_mm.safe_load import CheckpointFileError
 from mst_mm.evaluation.attention_metrics import (global_crop_size, mechanism_maps,
                                                  own_mask_strategy, preprocess)
 from mst_mm.evaluation.mask_figure import compose, mask_panels

@@ -23,7 +23,7 @@ from typing import Optional, Union
 from mmengine.config import Config
 from mmengine.fileio import LocalBackend, register_backend
 
-from ..checkpoint import CheckpointFileError, load_weights_only
+from ..safe_load import CheckpointFileError, load_weights_only
 from ..utils.config_data import ConfigNotDataError, read_config_data
 
 

@@ -12,7 +12,7 @@ from mmengine.registry import init_default_scope
 from mmpretrain.models import VisionTransformer
 
 import mst_mm  # noqa: F401
-from mst_mm.models.vit_checkpoints import CheckpointError, ViTShape, convert_to_backbone
+from mst_mm.models.vit_converters import CheckpointError, ViTShape, convert_to_backbone
 from conftest import ROOT
 
 TOOL = osp.join(ROOT, 'tools', 'model_converters', 'extract_backbone.py')

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 
-from ..checkpoint import CheckpointFileError, load_weights_only
+from ..safe_load import CheckpointFileError, load_weights_only
 
 Tensor = torch.Tensor
 StateDict = Dict[str, Tensor]

@@ -55,7 +55,8 @@ def slurm():
         # The jobs' tasks run this Python, one thread each.
         env = {k: v for k, v in os.environ.items() if not k.startswith('SLURM_')}
         env.update(PATH=osp.dirname(sys.executable) + os.pathsep + env['PATH'],
-                   OMP_NUM_THREADS='1', GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1')
+                   OMP_NUM_THREADS='1', GPUS='2', GPUS_PER_NODE='2', CPUS_PER_TASK='1',
+                   CPU_ONLY='1')  # this cluster has no GPUs
         yield env
     finally:
         if started:

@@ -1,17 +1,8 @@
 #!/usr/bin/env bash
-# Test on GPUS processes with torchrun.
+# Test on GPUS processes with torchrun (NNODES, NODE_RANK, MASTER_ADDR, PORT as in
+# tools/dist_train.sh).
 #   bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [tools/test.py args]
 set -euo pipefail
-if [ $# -lt 3 ]; then sed -n 2,3p "$0"; exit 2; fi
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec python -m torch.distributed.run \
-    --nnodes="$NNODES" --node_rank="$NODE_RANK" --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" --master_port="$PORT" \
-    "$ROOT/tools/test.py" "$CONFIG" "$CHECKPOINT" --launcher pytorch "${@:4}"
+if [ $# -lt 3 ]; then sed -n 2,4p "$0"; exit 2; fi
+exec bash "$(dirname "${BASH_SOURCE[0]}")/dist_launch.sh" tools/test.py "$3" "$1" "$2" \
+    "${@:4}"

@@ -51,10 +51,37 @@ def init_distributed(launcher: str, timeout_s: int = 1800) -> str:
         backend = 'nccl'
         torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     else:
+        check_no_gpu_expected()
         backend = 'gloo'
     if not dist.is_initialized():
         dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout_s))
     return backend
+
+
+def gpus_expected() -> str:
+    """Why this process should see a GPU ('' if nothing says so): the Slurm scripts ask
+    for GPUs (``MST_MM_REQUIRE_GPU=1``), or Slurm allocated some to the job."""
+    require = os.environ.get('MST_MM_REQUIRE_GPU')
+    if require == '0':
+        return ''
+    if require == '1':
+        return 'tools/slurm_launch.sh asked Slurm for GPUs (MST_MM_REQUIRE_GPU=1)'
+    for name in ('SLURM_STEP_GPUS', 'SLURM_JOB_GPUS', 'SLURM_GPUS_ON_NODE'):
+        if os.environ.get(name, '0') not in ('', '0'):
+            return f'Slurm allocated GPUs to this job (${name}={os.environ[name]})'
+    return ''
+
+
+def check_no_gpu_expected() -> None:
+    """Refuse to fall back to the CPU (gloo) where the job asked for GPUs: a task that
+    sees none would otherwise train on the CPU, slowly and without an error."""
+    reason = gpus_expected()
+    if reason:
+        raise RuntimeError(
+            f'{reason}, but this process sees no CUDA device (torch {torch.__version__}, '
+            f'CUDA_VISIBLE_DEVICES={os.environ.get("CUDA_VISIBLE_DEVICES", "unset")}). '
+            'It would train on the CPU. Check the partition\'s GPUs and --gres '
+            '(GRES=...), or, on a CPU cluster, run with CPU_ONLY=1 (MST_MM_REQUIRE_GPU=0).')
 
 
 def setup_cpu_ddp(cfg) -> None:

@@ -36,10 +36,19 @@ if ! "$PY" -c "import torch, torchvision, sys; sys.exit(torch.__version__.split(
 fi
 
 # mmcv 2.1.0 with ops, built from source against this torch (see docs in tools/build_mmcv.sh).
-if ! "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
+# On a GPU node the installed mmcv must also run its ops there (one tiny RoIAlign).
+MMCV_OK="import sys, torch, mmcv, mmcv.ops
+if mmcv.__version__ != '$MMCV_VERSION': sys.exit(1)
+if torch.cuda.is_available():
+    mmcv.ops.RoIAlign((1, 1), 1.0)(torch.ones(1, 1, 2, 2, device='cuda'),
+                                   torch.tensor([[0., 0., 0., 1., 1.]], device='cuda'))"
+if ! "$PY" -c "$MMCV_OK" 2>/dev/null; then
     WHEEL_DIR="$CACHE_ROOT/mmcv-$MMCV_VERSION/torch-${TORCH_VERSION}_${PY_TAG}"
     if "$PY" -c "import torch, sys; sys.exit(not torch.cuda.is_available())" 2>/dev/null; then
         WHEEL_DIR="${WHEEL_DIR}_cuda"
+        log "a GPU is visible: mmcv is built with its CUDA ops (Mask R-CNN needs them there)"
+    else
+        log "no GPU visible: mmcv is built with its CPU ops only (run this again on a GPU node)"
     fi
     if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
         bash "$ROOT/tools/build_mmcv.sh" "$PY" "$MMCV_VERSION" "$WHEEL_DIR"

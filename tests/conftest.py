@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import mst_mm  # noqa: F401  (first: keeps mmpretrain importable beside transformers 5)
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN_CONFIGS = osp.join(ROOT, 'configs', 'pretrain')
 

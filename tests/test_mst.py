@@ -147,3 +147,55 @@ def test_teacher_runs_without_drop_path_in_training():
 def test_a_bad_model_config_fails_when_the_model_is_built(override, message):
     with pytest.raises(ValueError, match=message):
         build_model(**override)
+
+
+def test_the_teachers_attention_is_that_of_its_last_blocks_qkv():
+    """The teacher recomputes the last block's qkv from that block's input (no hook in
+    the blocks, which torch.compile then fuses whole): the same [CLS] attention as the
+    qkv the block itself computed."""
+    model = build_model()
+    teacher = model.teacher.module['backbone']
+    crops = torch.randn(2, 3, 64, 64)
+    with torch.no_grad(), capture_last_block_qkv(teacher) as captured:
+        _, attention = model.teacher_forward(crops)
+    expected = cls_attention(captured[0], teacher.layers[-1].attn.num_heads)
+    torch.testing.assert_close(attention, expected, rtol=0, atol=1e-6)
+    assert teacher.out_indices == [len(teacher.layers) - 1]  # restored after the call
+
+
+def test_the_multi_view_preprocessor_gives_mmpretrains_views():
+    """MultiViewDataPreprocessor (sync-free channel swap) against mmpretrain's
+    SelfSupDataPreprocessor with the same settings: the same float views."""
+    model = build_model()
+    cfg = dict(Config.fromfile(TOY).model.data_preprocessor, type='SelfSupDataPreprocessor')
+    reference = MODELS.build(cfg)
+    batch = toy_batch()
+    ours, theirs = model.data_preprocessor(batch, True), reference(batch, True)
+    assert type(model.data_preprocessor).__name__ == 'MultiViewDataPreprocessor'
+    assert len(ours['inputs']) == len(theirs['inputs']) == 4
+    for a, b in zip(ours['inputs'], theirs['inputs']):
+        assert torch.equal(a, b)
+
+
+def test_compiled_blocks_make_one_graph_per_crop_size_and_the_same_losses(message_hub):
+    """model.compile_blocks=True: no block breaks its graph (mmpretrain's numpy drop-path
+    rates broke each one three times), three graphs in all (the student's global and
+    local crops, the teacher's global crops), and the eager model's losses."""
+    import torch._dynamo
+    from torch._dynamo.utils import counters
+    torch._dynamo.reset()
+    counters.clear()
+    torch.manual_seed(0)
+    eager = build_model(**{'backbone.drop_path_rate': 0.})
+    compiled = build_model(**{'backbone.drop_path_rate': 0.})
+    compiled.load_state_dict(eager.state_dict())
+    compiled.compile_blocks()
+    batch = toy_batch()
+    torch.manual_seed(1)
+    expected = losses_of(eager, batch)
+    torch.manual_seed(1)
+    got = losses_of(compiled, batch)
+    assert not counters['graph_break'], list(counters['graph_break'])[:1]
+    assert counters['stats']['unique_graphs'] == 3
+    for key in ('loss_dino', 'loss_restore'):
+        torch.testing.assert_close(got[key], expected[key], rtol=1e-4, atol=1e-5)

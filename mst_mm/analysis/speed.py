@@ -115,15 +115,9 @@ def optim_wrapper_cfg(cfg, precision: str, fused_adamw: bool) -> dict:
 
 
 def compile_blocks(model) -> None:
-    """torch.compile the transformer blocks of the student and the teacher.
-
-    The patch embedding and the teacher's last block stay eager: MST reads and
-    changes them with forward hooks (the [MASK] token, the [CLS] attention).
-    """
-    teacher = model.teacher.module['backbone']
-    for vit in (model.backbone, teacher):
-        for layer in vit.layers[:-1] if vit is teacher else vit.layers:
-            layer.compile()
+    """torch.compile the transformer blocks of the student and the teacher, as
+    ``model.compile_blocks=True`` does in training (:meth:`MST.compile_blocks`)."""
+    model.compile_blocks()
 
 
 class Case:
@@ -189,8 +183,10 @@ def count_flops(step) -> float:
     return float(counter.get_total_flops())
 
 
-def profile_phases(case: Case, iters: int = 2) -> Dict[str, float]:
-    """Seconds per iteration of each labelled phase, from torch's profiler."""
+def profile_phases(case: Case, iters: int = 2, top: int = 15
+                   ) -> Tuple[Dict[str, float], List[dict]]:
+    """Seconds per iteration of each labelled phase, and the ``top`` operations by
+    their own time (device time on a GPU), from torch's profiler."""
     on_gpu = case.device.type == 'cuda'
     activities = [torch.profiler.ProfilerActivity.CPU]
     if on_gpu:
@@ -200,11 +196,19 @@ def profile_phases(case: Case, iters: int = 2) -> Dict[str, float]:
             case.step()
         sync(case.device)
     phases = {name: 0. for name in PHASES}
-    for event in prof.key_averages():
+    events = prof.key_averages()
+    for event in events:
         if event.key in phases:
             total = event.device_time_total if on_gpu else event.cpu_time_total
             phases[event.key] = total / iters / 1e6
-    return phases
+
+    def own_time(event) -> float:
+        return event.self_device_time_total if on_gpu else event.self_cpu_time_total
+
+    ranked = sorted((e for e in events if e.key not in phases), key=own_time, reverse=True)
+    kernels = [dict(name=e.key[:90], ms_per_iter=own_time(e) / iters / 1e3,
+                    calls_per_iter=e.count / iters) for e in ranked[:top]]
+    return phases, kernels
 
 
 def count_syncs(case: Case) -> Tuple[int, List[str]]:
@@ -263,7 +267,7 @@ def run_mode(args, precision: str, compiled: bool,
                 if args.flops and not compiled and case.name not in known_flops:
                     known_flops[case.name] = row['flops_per_iter'] = count_flops(case.step)
                 if args.phases:
-                    row['phases'] = profile_phases(case)
+                    row['phases'], row['top_ops'] = profile_phases(case)
                 if args.check_sync and case.device.type == 'cuda':
                     row['syncs'], row['sync_places'] = count_syncs(case)
         except Exception as error:

@@ -1,4 +1,5 @@
 from .attention_guided_mask import AttentionGuidedMaskGenerator
+from .data_preprocessor import MultiViewDataPreprocessor
 from .dino_head import DINOHead
 from .dino_loss import DINOLoss
 from .dino_vit import DINOVisionTransformer
@@ -8,5 +9,6 @@ from .mst import MST
 from .multi_scale_neck import ViTMultiScaleNeck
 
 __all__ = ['AttentionGuidedMaskGenerator', 'DINOHead', 'DINOLoss', 'DINOVisionTransformer',
-           'GlobalImageDecoder',
-           'LinearProbeViT', 'MST', 'ViTMultiScaleNeck']
+           'GlobalImageDecoder', 'LinearProbeViT', 'MST', 'MultiViewDataPreprocessor',
+           'ViTMultiScaleNeck']
+

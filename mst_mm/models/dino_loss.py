@@ -78,13 +78,16 @@ class DINOLoss(nn.Module):
                          for t in teacher_out]
         self.diagnostics = self.collapse_diagnostics(teacher_out, temp)
         student_logp = [F.log_softmax(s / self.student_temp, dim=-1) for s in student_out]
-        total, num_terms = 0., 0
+        # Each teacher crop i against every student crop j != i. The student terms are
+        # summed first (log-probabilities, all of one sign: no cancellation), so a step
+        # makes a few passes over the (B, K) outputs instead of one per pair.
+        num_global = len(teacher_probs)
+        local_logp = sum(student_logp[num_global:]) if len(student_logp) > num_global else 0.
+        total = 0.
         for i, q in enumerate(teacher_probs):
-            for j, logp in enumerate(student_logp):
-                if i == j:  # the same view for teacher and student
-                    continue
-                total = total + torch.sum(-q * logp, dim=-1).mean()
-                num_terms += 1
+            others = sum(logp for j, logp in enumerate(student_logp[:num_global]) if j != i)
+            total = total + torch.sum(-q * (others + local_logp), dim=-1).mean()
+        num_terms = num_global * (len(student_logp) - 1)
         self.update_center(torch.cat(list(teacher_out)))
         loss = total / num_terms
         # Every teacher crop meets as many student crops, so the mean cross-entropy

@@ -23,8 +23,17 @@ class DINOVisionTransformer(VisionTransformer):
     leaves the [CLS] token at zero. A backbone loaded from a checkpoint
     (``init_cfg=dict(type='Pretrained', ...)``) is left as loaded.
 
+    The drop-path probabilities are Python floats (mmpretrain leaves numpy scalars,
+    on which ``torch.compile`` breaks every block's graph at each drop path).
+
     Same arguments and weights (state-dict keys) as ``VisionTransformer``.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for module in self.modules():
+            if hasattr(module, 'drop_prob'):
+                module.drop_prob = float(module.drop_prob)
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -28,7 +28,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from .teacher_ema import TeacherEMA
-from .vit_utils import capture_last_block_qkv, cls_attention, masked_patch_embedding
+from .vit_utils import (also_output_last_block_input, last_block_cls_attention,
+                        masked_patch_embedding)
 
 
 @MODELS.register_module()
@@ -53,6 +54,8 @@ class MST(BaseSelfSupervisor):
             start (mmengine's convention: DINO's 0.996 is 0.004). Defaults to 0.004.
         teacher_end_momentum (float): The same at the end of training, reached by a
             cosine schedule. Defaults to 0 (DINO's 1.0).
+        compile_blocks (bool): ``torch.compile`` every transformer block of the student
+            and the teacher (see :meth:`compile_blocks`). Defaults to False.
     """
 
     def __init__(self,
@@ -66,6 +69,7 @@ class MST(BaseSelfSupervisor):
                  num_global_crops: int = 2,
                  teacher_momentum: float = 0.004,
                  teacher_end_momentum: float = 0.,
+                 compile_blocks: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
@@ -98,6 +102,20 @@ class MST(BaseSelfSupervisor):
         elif decoder is not None:
             print_log('restore_weight is 0: the global image decoder is not built.',
                       logger='current')
+        if compile_blocks:
+            self.compile_blocks()
+
+    def compile_blocks(self) -> None:
+        """``torch.compile`` each transformer block of the student and the teacher.
+
+        Static shapes: one graph per crop size and grad mode (the student's global and
+        local crops, the teacher's global crops), each fused for its size. Nothing inside
+        a block is hooked (the [CLS] attention is recomputed from the last block's
+        input), so no block breaks its graph.
+        """
+        for vit in (self.backbone, self.teacher.module['backbone']):
+            for layer in vit.layers:
+                layer.compile(dynamic=False)
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -123,7 +141,7 @@ class MST(BaseSelfSupervisor):
         global_crops = torch.cat(inputs[:num_global])
         local_crops = torch.cat(inputs[num_global:]) if len(inputs) > num_global else None
 
-        # Phases are labelled for tools/analysis_tools/benchmark_pretrain.py.
+        # Phases are labelled for the step profile of mst_mm.analysis.speed.
         with torch.no_grad(), record_function('teacher_forward'):
             self.teacher.update_parameters(
                 nn.ModuleDict(dict(backbone=self.backbone, head=self.head)))
@@ -156,11 +174,9 @@ class MST(BaseSelfSupervisor):
         backbone, head = self.teacher.module['backbone'], self.teacher.module['head']
         if self.mask_generator is None:
             return head(backbone(global_crops)[-1][:, 0]), None
-        with capture_last_block_qkv(backbone) as qkv:
-            tokens = backbone(global_crops)[-1]
-        attention = cls_attention(qkv[0], backbone.layers[-1].attn.num_heads,
-                                  backbone.num_extra_tokens)
-        return head(tokens[:, 0]), attention
+        with also_output_last_block_input(backbone):
+            *_, block_input, tokens = backbone(global_crops)
+        return head(tokens[:, 0]), last_block_cls_attention(backbone, block_input)
 
     def student_forward(self, global_crops: torch.Tensor,
                         local_crops: Optional[torch.Tensor],

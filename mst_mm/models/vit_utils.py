@@ -40,6 +40,29 @@ def cls_attention(qkv: torch.Tensor, num_heads: int, num_extra_tokens: int = 1) 
     return logits.softmax(dim=-1)[..., num_extra_tokens:].mean(dim=1)
 
 
+def last_block_cls_attention(vit: nn.Module, block_input: torch.Tensor) -> torch.Tensor:
+    """``cls_attention`` of the ViT's last block from that block's input tokens.
+
+    Recomputes the block's ``attn.qkv(ln1(x))`` (the one linear layer the [CLS] row
+    needs): no hook inside the blocks, so they can run under ``torch.compile``.
+    """
+    block = vit.layers[-1]
+    qkv = block.attn.qkv(block.ln1(block_input))
+    return cls_attention(qkv, block.attn.num_heads, vit.num_extra_tokens)
+
+
+@contextmanager
+def also_output_last_block_input(vit: nn.Module) -> Iterator[None]:
+    """Make the ViT also return the tokens entering its last block (before the final
+    norm), as its second-to-last output, during the calls inside."""
+    saved = vit.out_indices
+    vit.out_indices = sorted(set(saved) | {len(vit.layers) - 2})
+    try:
+        yield
+    finally:
+        vit.out_indices = saved
+
+
 @contextmanager
 def capture_last_block_qkv(vit: nn.Module) -> Iterator[List[torch.Tensor]]:
     """Record the qkv projection of the ViT's last block during the calls inside."""

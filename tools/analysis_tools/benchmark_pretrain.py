@@ -142,6 +142,13 @@ def print_results(results: List[dict], args) -> None:
                 print(f'{r["config"]:<52} {mode:<13} ' +
                       ' '.join(f'{r["phases"][p]:>13.3f}' for p in PHASES))
     for r in results:
+        if r.get('top_ops'):
+            mode = r['precision'] + (' compiled' if r['compiled'] else '')
+            print(f'\nthe operations that take the most {"GPU" if args.device.type == "cuda" else "CPU"} '
+                  f'time in a step of {r["config"]} ({mode}), ms per iteration:')
+            for op in r['top_ops']:
+                print(f'  {op["ms_per_iter"]:9.2f}  x{op["calls_per_iter"]:<6.0f} {op["name"]}')
+    for r in results:
         if 'syncs' in r:
             print(f'host-device synchronisations in one step of {r["config"]} '
                   f'({r["precision"]}): {r["syncs"]}' +

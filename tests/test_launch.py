@@ -98,4 +98,4 @@ def test_slurm_rendezvous_variables_come_from_the_job():
     assert result.returncode == 0, log
     # Rank 1 of 2, local rank 1; the port is 20000 + job id mod 20000 (two jobs on a
     # node do not meet on it); an explicit CPU opt-out expects no GPU.
-    assert log.split() == ['1', '2', '1', str(20000 + 123456 % 20000), "''"]
+    assert result.stdout.split() == ['1', '2', '1', str(20000 + 123456 % 20000), "''"]

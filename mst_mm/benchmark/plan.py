@@ -31,6 +31,8 @@ class PlanOptions:
     launcher: str = 'local'  # 'local' or 'slurm'
     partition: Optional[str] = None
     dry_run: bool = False
+    amp: Optional[str] = None  # tools/train.py --amp of every training: 'fp16' or 'bf16'
+
 
 
 @dataclass
@@ -107,11 +109,12 @@ class Plan:
         return osp.join(ROOT, config)
 
     def train(self, config: str, work_dir: str, options: List[str], job: str) -> List[str]:
+        amp = ['--amp', self.args.amp] if self.args.amp else []
         if self.args.launcher == 'slurm':
             return ['bash', osp.join(ROOT, 'tools/slurm_train.sh'), self.args.partition, job,
-                    self.config(config), work_dir, *cfg_options(options)]
+                    self.config(config), work_dir, *amp, *cfg_options(options)]
         return self.tool('tools/train.py', self.config(config), '--work-dir', work_dir,
-                         *cfg_options(options))
+                         *amp, *cfg_options(options))
 
     def test(self, config: str, checkpoint: str, work_dir: str, options: List[str],
              job: str) -> List[str]:

@@ -294,3 +294,20 @@ def to_csv_rows(rows: List[dict]) -> List[List[str]]:
                 cells += [format_cell(value), '']
         table.append(cells)
     return table
+
+
+def missing_cells(rows: Sequence[dict], folders: Sequence[str],
+                  columns: Sequence[Column] = COLUMNS) -> List[str]:
+    """'row: column (what stands instead)' for every cell of the runs in ``folders``
+    that holds no finite figure (a column a model does not define, 'n/a', is fine)."""
+    missing = []
+    for row in rows:
+        for column in columns:
+            if column.folder not in folders:
+                continue
+            cell = row[column.name]
+            if cell == NOT_APPLICABLE:
+                continue
+            if not (isinstance(cell, Figure) and math.isfinite(cell.mean)):
+                missing.append(f'{row["name"]}: {column.name} ({cell})')
+    return missing

@@ -1,14 +1,60 @@
-"""Running a benchmark plan: (row, seed) chains side by side, with progress and ETA."""
+"""Running a benchmark plan: (row, seed) chains side by side, with progress and ETA,
+and what each step cost: its seconds per training or test iteration (from its log) and
+the peak memory of its process."""
 import os
 import os.path as osp
+import re
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List
+from typing import Dict, List, Optional
 
-from .plan import Plan, Step
+from .plan import Plan, Step, write_json
+
+# mmengine's log line of an iteration: "Epoch(train) [1][2/8] ... time: 1.2345 ...".
+ITERATION_TIME = re.compile(r'(?:Epoch|Iter)\((train|val|test)\)\s*(?:\[\s*\d+\])?\s*'
+                            r'\[\s*(\d+)/\d+\].*?\stime: ([0-9.]+)')
+
+
+def seconds_per_iter(log_text: str) -> Optional[float]:
+    """The median seconds per iteration of the training (else the test) iterations of
+    an mmengine log, the first iteration of each loop (warm-up) left out when there are
+    more."""
+    times: Dict[str, List[float]] = {}
+    for mode, _, seconds in ITERATION_TIME.findall(log_text):
+        times.setdefault(mode, []).append(float(seconds))
+    for mode in ('train', 'test', 'val'):
+        if times.get(mode):
+            values = times[mode][1:] or times[mode]
+            return statistics.median(values)
+    return None
+
+
+GPU_MEMORY = re.compile(r'\smemory: (\d+)')  # MiB of CUDA memory, logged on a GPU
+
+
+def peak_gpu_memory(log_text: str) -> Optional[float]:
+    """The largest CUDA memory (MiB, ``torch.cuda.max_memory_allocated``) an mmengine
+    log reports, or None (no GPU)."""
+    values = [float(v) for v in GPU_MEMORY.findall(log_text)]
+    return max(values) if values else None
+
+
+def run_measured(command: List[str], log_path: str, cwd: str, env: dict) -> dict:
+    """Run ``command`` with its output in ``log_path``; its exit code, wall seconds and
+    peak resident memory (MiB, of the process itself: a launcher's children are not
+    counted)."""
+    began = time.time()
+    with open(log_path, 'w') as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=cwd,
+                                   env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return dict(returncode=process.returncode, seconds=time.time() - began,
+                peak_rss_mb=usage.ru_maxrss / 1024)
 
 
 def default_jobs(plan: Plan, toy: bool) -> int:
@@ -41,6 +87,7 @@ def run_steps(plan: Plan, cwd: str, jobs: int = 1) -> None:
     lock = threading.Lock()
     not_started = list(todo)
     failed: List[Step] = []
+    costs: List[dict] = []
 
     def expected(kind: str) -> float:
         times = measured.get(kind) or [durations[kind]]
@@ -63,13 +110,16 @@ def run_steps(plan: Plan, cwd: str, jobs: int = 1) -> None:
         if step.before is not None:
             step.before()
         os.makedirs(osp.dirname(step.log), exist_ok=True)
-        began = time.time()
-        with open(step.log, 'w') as log:
-            result = subprocess.run(step.command, stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=cwd, env={**os.environ, **env, **step.env})
+        result = run_measured(step.command, step.log, cwd, {**os.environ, **env, **step.env})
+        with open(step.log, errors='replace') as log:
+            text = log.read()
+        result.update(seconds_per_iter=seconds_per_iter(text),
+                      peak_gpu_mb=peak_gpu_memory(text))
         with lock:
-            measured.setdefault(step.kind, []).append(time.time() - began)
-            if result.returncode != 0 or not step.done():
+            measured.setdefault(step.kind, []).append(result['seconds'])
+            costs.append(dict(row=step.row, chain=osp.basename(step.chain), kind=step.kind,
+                              config=step_config(step), **result))
+            if result['returncode'] != 0 or not step.done():
                 failed.append(step)
                 return False
         return True
@@ -82,6 +132,8 @@ def run_steps(plan: Plan, cwd: str, jobs: int = 1) -> None:
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in [pool.submit(run_chain, steps) for steps in chains.values()]:
             future.result()
+    if costs:
+        print_costs(costs, plan)
     if failed:
         step = failed[0]
         with open(step.log) as log:
@@ -90,3 +142,29 @@ def run_steps(plan: Plan, cwd: str, jobs: int = 1) -> None:
                  f'{step.kind} (log: {step.log}).\nFix the cause and run the same command '
                  'again: finished steps are skipped.')
     print(f'all steps done in {time.time() - start:.0f} s', flush=True)
+
+
+def step_config(step: Step) -> str:
+    """The config file a step runs (its first .py argument after the tool), or ''."""
+    configs = [c for c in step.command[2:] if c.endswith('.py') and '/configs/' in c]
+    return osp.basename(configs[0]) if configs else ''
+
+
+def print_costs(costs: List[dict], plan: Plan) -> None:
+    """What each step cost, printed and kept in WORK_DIR/step_costs.json."""
+    batches = plan.preset.get('batch_per_process', {})
+    print(f'{"step":<40} {"config":<62} {"wall s":>7} {"s/iter":>7} {"peak MiB":>9} '
+          f'{"MiB/img":>8} {"GPU MiB":>8}')
+    for cost in costs:
+        batch = batches.get(cost['kind'])  # training steps: the images of a process
+        per_image = cost['peak_rss_mb'] / batch if batch else None
+        cost['peak_rss_mb_per_image'] = per_image
+        spi = cost['seconds_per_iter']
+        print(f'{cost["row"][:28] + " " + cost["kind"]:<40} {cost["config"][:62]:<62} '
+              f'{cost["seconds"]:7.0f} {spi if spi is not None else float("nan"):7.2f} '
+              f'{cost["peak_rss_mb"]:9.0f} '
+              f'{per_image if per_image is not None else float("nan"):8.0f} '
+              f'{cost["peak_gpu_mb"] if cost["peak_gpu_mb"] is not None else float("nan"):8.0f}')
+    path = osp.join(plan.work_dir, 'step_costs.json')
+    write_json(path, dict(steps=costs))
+    print(f'step costs: {path}', flush=True)

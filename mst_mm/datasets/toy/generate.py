@@ -35,8 +35,10 @@ def check_params(num_train: int, num_val: int, size: Sequence[int],
                          f'1 <= min <= max, got {tuple(num_shapes)}')
 
 
-def prepare_out_dir(out_dir: Path, meta: dict, force: bool) -> bool:
-    """Check ``out_dir`` and clear stale toy data from it.
+def prepare_out_dir(out_dir: Path, meta: dict, force: bool, meta_file: str = META_FILE,
+                    dataset_dirs: Sequence[str] = DATASET_DIRS) -> bool:
+    """Check ``out_dir`` and clear stale toy data (its ``dataset_dirs``, described by
+    ``meta_file``) from it.
 
     Returns:
         bool: True if ``out_dir`` already holds the toy data of ``meta``.
@@ -44,8 +46,8 @@ def prepare_out_dir(out_dir: Path, meta: dict, force: bool) -> bool:
     if out_dir.exists() and not out_dir.is_dir():
         raise NotADirectoryError(
             f'Output folder {out_dir} exists and is not a folder')
-    meta_path = out_dir / META_FILE
-    present = [out_dir / d for d in DATASET_DIRS if (out_dir / d).exists()]
+    meta_path = out_dir / meta_file
+    present = [out_dir / d for d in dataset_dirs if (out_dir / d).exists()]
     if not meta_path.is_file():
         if present:
             raise FileExistsError(
@@ -57,7 +59,7 @@ def prepare_out_dir(out_dir: Path, meta: dict, force: bool) -> bool:
         up_to_date = json.loads(meta_path.read_text()) == meta
     except json.JSONDecodeError:
         up_to_date = False
-    if up_to_date and not force and len(present) == len(DATASET_DIRS):
+    if up_to_date and not force and len(present) == len(dataset_dirs):
         return True
     meta_path.unlink()
     for path in present:

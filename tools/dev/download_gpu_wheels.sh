@@ -5,10 +5,12 @@
 #   bash tools/dev/download_gpu_wheels.sh [DIR]          # DIR defaults to gpu_wheels/
 #   GPU_PYTHON_VERSION=3.11 bash tools/dev/download_gpu_wheels.sh DIR
 #
-# Fetches the packages pinned in tools/dev/gpu_requirements.txt for the node's Python
-# (3.12 by default; pure-Python wheels, so the version only selects among them) into DIR,
-# and builds mmcv 2.1.0 without its compiled ops from mmcv's source distribution
-# (MMCV_WITH_OPS=0 gives the pure wheel mmcv_lite-2.1.0-py2.py3-none-any.whl). The
+# Fetches the packages pinned in tools/dev/gpu_requirements.txt (pre-training) and
+# tools/dev/gpu_requirements_dense.txt (detection and segmentation) for the node's Python
+# (3.12 by default) into DIR, builds mmcv 2.1.0 without its compiled ops from mmcv's
+# source distribution (MMCV_WITH_OPS=0 gives the pure wheel
+# mmcv_lite-2.1.0-py2.py3-none-any.whl) and keeps that source distribution beside them,
+# from which gpu_check.sh builds mmcv with its CUDA ops on the node. The
 # folder must stay under 64 MiB, what a device run carries: the script checks. It ends
 # with the line gpu_check.sh runs to install the folder. gpu_wheels/ is ignored by git;
 # give it to the node beside the repository (for a device run: carry gpu_wheels).
@@ -36,6 +38,7 @@ if ! ls "$DIR"/mmcv_lite-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
     "${BUILD_PIP[@]}" install 'setuptools<70' wheel
     "${BUILD_PIP[@]}" download --no-deps --no-build-isolation --no-binary :all: \
         -d "$WORK" "mmcv==$MMCV_VERSION"
+    cp "$WORK/mmcv-$MMCV_VERSION.tar.gz" "$DIR/"
     tar -xzf "$WORK/mmcv-$MMCV_VERSION.tar.gz" -C "$WORK"
     (cd "$WORK/mmcv-$MMCV_VERSION" && MMCV_WITH_OPS=0 "${BUILD_PIP[@]}" wheel --no-deps \
         --no-build-isolation --no-cache-dir -w "$DIR" .)
@@ -45,8 +48,14 @@ ls "$DIR"/mmcv_lite-"$MMCV_VERSION"-py2.py3-none-any.whl >/dev/null || {
     exit 1
 }
 
+if [ ! -f "$DIR/mmcv-$MMCV_VERSION.tar.gz" ]; then
+    "$PY" -m pip --disable-pip-version-check download -q --no-deps --no-binary :all: \
+        --no-build-isolation -d "$DIR" "mmcv==$MMCV_VERSION"
+fi
+
 log "downloading the pinned packages for Python $PYVER"
-grep -v '^mmcv-lite==' "$REQUIREMENTS" > "$WORK/requirements.txt"
+cat "$REQUIREMENTS" "$ROOT/tools/dev/gpu_requirements_dense.txt" | grep -v '^mmcv-lite==' \
+    > "$WORK/requirements.txt"
 "$PY" -m pip --disable-pip-version-check download -q --no-deps --only-binary=:all: \
     --python-version "$PYVER" --implementation cp --abi "cp${PYVER/./}" \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \

@@ -1,116 +1,259 @@
 #!/usr/bin/env bash
-# The first GPU check of MST pre-training, in one command, on a node without network
-# access that has Python and PyTorch (with torchvision, numpy, Pillow, OpenCV) but no
-# OpenMMLab package.
+# The GPU check in one command, on a node without network access that has Python and
+# PyTorch (with torchvision, numpy, Pillow, OpenCV) but no OpenMMLab package: about
+# 9 minutes on an H200 node with 16 cores. Each phase is time-boxed within --budget and
+# writes its figures to the output folder as it ends; a phase that fails is reported and
+# the next one runs.
 #
-#   bash tools/dev/gpu_check.sh                     # on the GPU node, about 8 minutes
-#   bash tools/dev/gpu_check.sh --device cpu --quick  # the same path on a CPU, in minutes
+#   bash tools/dev/gpu_check.sh                       # on the GPU node
+#   bash tools/dev/gpu_check.sh --device cpu --quick  # the same path on a CPU: a check
+#                                                     # of this script, not a measurement
 #
-# 1. Installs the packages pinned in tools/dev/gpu_requirements.txt (mmengine, mmcv
-#    without ops, mmpretrain and their pure-Python needs) from a wheel folder made
-#    beforehand by tools/dev/download_gpu_wheels.sh, into a private folder put first on
-#    PYTHONPATH: the node's own packages stay as they are.
-# 2. On CUDA, tests that the teacher's [CLS] attention forms no N x N map there either.
-# 3. Runs tools/analysis_tools/benchmark_pretrain.py on the MST and DINO-baseline
-#    ViT-S/16 configs (2 x 224 + 8 x 96 crops, batch 64) in fp32, fp16 and bf16
-#    autocast, then bf16 with torch.compile of the transformer blocks, time-boxed, last;
-#    fused AdamW. It prints one table: s/iter, images/s, peak memory, FLOPs of a step
-#    and the model FLOP utilisation over the H200's dense bf16 peak (989 TFLOP/s), the
-#    MST/DINO ratio, and the host-device synchronisations of one step.
+# Phases:
+#   install   the wheels of gpu_wheels/ (tools/dev/download_gpu_wheels.sh) into private
+#             folders put first on PYTHONPATH: mmcv without ops for pre-training, and
+#             mmdet, mmsegmentation and their needs; the node's own packages stay as
+#             they are
+#   mmcv      (in the background from the start) mmcv 2.1.0 built there with its CUDA
+#             ops, from its source distribution, for this GPU
+#   speed     tools/analysis_tools/benchmark_pretrain.py: the MST and DINO-baseline
+#             ViT-S/16 steps (2 x 224 + 8 x 96 crops, batch 64) in fp32, fp16, bf16 and
+#             bf16 with compiled blocks: s/iter, images/s, memory, FLOPs, MFU, the
+#             phases and top operations of the step, host-device synchronisations;
+#             then batch 128 and 256 (bf16), then ViT-B/16 (bf16)
+#   cuda      tests/test_cuda.py and the CUDA cases of tests/test_benchmark_pretrain.py
+#   smoke     the real-size smoke of the full benchmark (run_benchmark.py --preset full
+#             --smoke) through tools/train.py and tools/test.py, fp16: pre-training,
+#             extraction, Mask R-CNN, SETR, UperNet, each trained and tested, a run
+#             resumed; s/iter, peak GPU memory
+#   e2e       MST pre-training through tools/train.py with its real data pipeline on
+#             synthetic ImageNet-size JPEGs (bf16, the node's cores as workers):
+#             images/s with data loading, and the data wait
+#   smoke-bf16  the same smoke in bf16 (pre-training and segmentation; the detectors
+#             refuse bf16)
 #
 # Options:
-#   --wheels DIR          the wheel folder (default: gpu_wheels/ in the repository)
-#   --site DIR            where the wheels are installed (default: /tmp/mst_mm_site)
-#   --out DIR             where the JSON of all figures goes (default: $OUT or work_dirs/gpu_check)
-#   --device cpu|cuda     default cuda
-#   --quick               toy configs, batch 2, one timed iteration, compile time-boxed
-#                         to 60 s: a check of this script, not a measurement
-#   --print-install-line  print the install command and stop
-#   -- ARGS               passed on to benchmark_pretrain.py
-set -euo pipefail
+#   --wheels DIR     the wheel folder (default: gpu_wheels/ in the repository)
+#   --out DIR        where the logs and gpu_check.json go (default: $OUT or
+#                    work_dirs/gpu_check)
+#   --device cpu|cuda  default cuda
+#   --quick          toy configs and tiny sizes (with --device cpu)
+#   --budget S       seconds for all phases (default 560)
+#   --only PHASES    comma-separated phases to run (default: all)
+set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WHEELS="$ROOT/gpu_wheels"
-SITE="/tmp/mst_mm_site"
 OUT_DIR="${OUT:-$ROOT/work_dirs/gpu_check}"
 DEVICE=cuda
 QUICK=0
-PRINT_INSTALL=0
-EXTRA=()
+BUDGET=560
+ONLY=all
 while [ $# -gt 0 ]; do
     case "$1" in
         --wheels) WHEELS="$2"; shift 2 ;;
-        --site) SITE="$2"; shift 2 ;;
         --out) OUT_DIR="$2"; shift 2 ;;
         --device) DEVICE="$2"; shift 2 ;;
         --quick) QUICK=1; shift ;;
-        --print-install-line) PRINT_INSTALL=1; shift ;;
-        --) shift; EXTRA=("$@"); break ;;
-        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        --budget) BUDGET="$2"; shift 2 ;;
+        --only) ONLY="$2"; shift 2 ;;
+        -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "gpu_check.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 PY="${PYTHON:-python3}"
-REQUIREMENTS="$ROOT/tools/dev/gpu_requirements.txt"
-INSTALL=("$PY" -m pip install --quiet --disable-pip-version-check --no-index --no-deps
-         --no-compile --no-cache-dir --upgrade --target "$SITE" --find-links "$WHEELS"
-         -r "$REQUIREMENTS")
-if [ "$PRINT_INSTALL" = 1 ]; then
-    echo "${INSTALL[*]}"
-    exit 0
-fi
-log() { printf '[gpu-check %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 START=$SECONDS
+mkdir -p "$OUT_DIR"
+OUT_DIR="$(cd "$OUT_DIR" && pwd)"
+WORK="${GPU_CHECK_WORK:-/tmp/mst_mm_gpu_check}"
+LITE="$WORK/site-lite"        # mmengine, mmcv without ops, mmpretrain
+DENSE="$WORK/site-dense"      # + mmdet, mmseg, their needs, and the mmcv built here
+BUILT="$WORK/mmcv-wheel"
+STATUS="$OUT_DIR/phases.tsv"
+: > "$STATUS"
+log() { printf '[gpu-check %4ds] %s\n' "$((SECONDS - START))" "$*"; }
+left() { echo $((BUDGET - (SECONDS - START))); }
+wanted() { [ "$ONLY" = all ] || [[ ",$ONLY," == *",$1,"* ]]; }
 
+# phase NAME MIN_SECONDS CAP_SECONDS COMMAND...: run COMMAND (output in NAME.log, its
+# tail shown) if MIN_SECONDS are left, stopped after CAP_SECONDS or at the budget.
+phase() {
+    local name="$1" need="$2" cap="$3"; shift 3
+    if ! wanted "$name"; then return 0; fi
+    local remaining; remaining="$(left)"
+    if [ "$remaining" -lt "$need" ]; then
+        log "$name: skipped, $remaining s left of the budget (needs $need)"
+        printf '%s\tskipped\t0\n' "$name" >> "$STATUS"
+        return 1
+    fi
+    local limit=$(( cap < remaining - 5 ? cap : remaining - 5 ))
+    log "$name: start (at most $limit s)"
+    local began=$SECONDS
+    timeout --signal=TERM --kill-after=10 "$limit" "$@" > "$OUT_DIR/$name.log" 2>&1
+    local code=$?
+    tail -n 25 "$OUT_DIR/$name.log" | sed "s/^/    [$name] /"
+    log "$name: exit $code after $((SECONDS - began)) s"
+    printf '%s\t%s\t%s\n' "$name" "$code" "$((SECONDS - began))" >> "$STATUS"
+    return $code
+}
+
+# -- install -------------------------------------------------------------------------
 if [ ! -d "$WHEELS" ]; then
     echo "no wheel folder at $WHEELS: run tools/dev/download_gpu_wheels.sh on a machine" \
          "with network access and bring the folder (a device run: carry gpu_wheels)" >&2
     exit 1
 fi
-log "installing $(grep -c '^[a-z]' "$REQUIREMENTS") packages from $WHEELS into $SITE"
-rm -rf "$SITE"
-"${INSTALL[@]}"
-export PYTHONPATH="$SITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}"
-export PYTHONUNBUFFERED=1
-
-IMPORT_ERROR="$(mktemp)"
-if ! "$PY" -c "import mst_mm" 2>"$IMPORT_ERROR"; then
-    echo "import mst_mm failed with the installed wheels:" >&2
-    tail -n 3 "$IMPORT_ERROR" >&2
-    echo "a package the node lacks (the last line names it): add its wheel to" \
-         "tools/dev/gpu_requirements.txt and run download_gpu_wheels.sh again" >&2
-    exit 1
+PIP_INSTALL=("$PY" -m pip install --quiet --disable-pip-version-check --no-index --no-deps
+             --no-compile --no-cache-dir --upgrade --find-links "$WHEELS")
+rm -rf "$LITE" "$DENSE" && mkdir -p "$WORK"
+log "install: $(grep -c '^[a-z]' "$ROOT/tools/dev/gpu_requirements.txt") + $(grep -c '^[a-z]' "$ROOT/tools/dev/gpu_requirements_dense.txt") packages from $WHEELS"
+"${PIP_INSTALL[@]}" --target "$LITE" -r "$ROOT/tools/dev/gpu_requirements.txt" || exit 1
+grep -v '^mmcv-lite' "$ROOT/tools/dev/gpu_requirements.txt" > "$WORK/requirements-dense.txt"
+grep -v '^setuptools\|^ninja\|^wheel' "$ROOT/tools/dev/gpu_requirements_dense.txt" >> "$WORK/requirements-dense.txt"
+if ! "${PIP_INSTALL[@]}" --target "$DENSE" -r "$WORK/requirements-dense.txt" \
+        > "$OUT_DIR/install-dense.log" 2>&1; then
+    log "install: the dense wheels do not install for this Python ($(tail -n 1 "$OUT_DIR/install-dense.log")); the dense phases use the environment's packages"
+    rm -rf "$DENSE"; mkdir -p "$DENSE"
 fi
-"$PY" - <<'EOF'
+export PYTHONUNBUFFERED=1
+LITE_PY=(env "PYTHONPATH=$LITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY")
+DENSE_PY=(env "PYTHONPATH=$DENSE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY")
+"${LITE_PY[@]}" - <<'EOF' 2>&1 | tee "$OUT_DIR/versions.txt"
 import sys
+import mst_mm  # noqa: F401  (first: see mst_mm.utils.compat)
 import mmcv, mmengine, mmpretrain, numpy, torch
 print(f'python {sys.version.split()[0]}, torch {torch.__version__}, numpy {numpy.__version__}, '
-      f'mmengine {mmengine.__version__}, mmcv {mmcv.__version__} (no ops), '
-      f'mmpretrain {mmpretrain.__version__}; mmdet/mmseg loaded: '
-      f'{"mmdet" in sys.modules or "mmseg" in sys.modules}')
+      f'mmengine {mmengine.__version__}, mmcv {mmcv.__version__}, mmpretrain '
+      f'{mmpretrain.__version__}, {len(__import__("os").sched_getaffinity(0))} cores')
 if torch.cuda.is_available():
     print('GPU:', torch.cuda.get_device_name(0))
 EOF
 
-if [ "$QUICK" = 1 ]; then
-    CONFIGS=(configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py
-             configs/pretrain/dino_vit-toy-p8_1xb32-20e_toy.py)
-    RUN=(--batch-size 2 --warmup 1 --iters 1 --compile-timeout 60)
-else
-    CONFIGS=(configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py
-             configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py)
-    RUN=(--batch-size 64 --warmup 3 --iters 10 --compile-timeout 240)
+# -- mmcv with CUDA ops, in the background -------------------------------------------
+CORES="$(nproc)"
+BUILD_PID=""
+if [ "$DEVICE" = cuda ] && wanted mmcv; then
+    log "mmcv: building with CUDA ops in the background ($((CORES - 4)) jobs)"
+    BUILD_WHEELS="$WHEELS" MMCV_SDIST="$(ls "$WHEELS"/mmcv-*.tar.gz | head -n 1)" \
+        MAX_JOBS=$((CORES > 6 ? CORES - 4 : 2)) \
+        bash "$ROOT/tools/build_mmcv.sh" "$PY" 2.1.0 "$BUILT" > "$OUT_DIR/mmcv.log" 2>&1 &
+    BUILD_PID=$!
 fi
-if [ "$DEVICE" = cuda ]; then  # the teacher's [CLS] attention forms no N x N map on CUDA
-    (cd "$ROOT" && "$PY" -m pytest -q -p no:cacheprovider tests/test_benchmark_pretrain.py \
-        -k "no_n_by_n_attention_map or flop_count") ||
-        log "the tests above FAILED on CUDA; going on with the benchmark"
-fi
-COMPILE=bf16
-[ "$DEVICE" = cpu ] && COMPILE=fp32  # autocast through AmpOptimWrapper needs a GPU
-mkdir -p "$OUT_DIR"
-log "benchmark on $DEVICE: ${CONFIGS[*]}"
+
+# The JPEGs of the end-to-end run, written meanwhile on one core.
+E2E_ITERS=12; E2E_BATCH=64; WORKERS=$((CORES - 2))
+[ "$QUICK" = 1 ] && E2E_ITERS=2 && E2E_BATCH=2 && WORKERS=1
+"${LITE_PY[@]}" -c "
+from mst_mm.datasets.toy.full_size import make_full_size_data
+make_full_size_data('$WORK/e2e', $((E2E_ITERS * E2E_BATCH)), 1, datasets=['imagenet'])" \
+    > "$OUT_DIR/e2e-data.log" 2>&1 &
+E2E_DATA_PID=$!
+
+# -- pre-training step speed (mmcv without ops) --------------------------------------
 cd "$ROOT"
-"$PY" tools/analysis_tools/benchmark_pretrain.py "${CONFIGS[@]}" --device "$DEVICE" \
-    "${RUN[@]}" --precision fp32 fp16 bf16 --compile "$COMPILE" --fused-adamw --check-sync \
-    --json "$OUT_DIR/gpu_check.json" "${EXTRA[@]}"
-log "done in $((SECONDS - START)) s; all figures in $OUT_DIR/gpu_check.json"
+if [ "$QUICK" = 1 ]; then
+    MST=configs/pretrain/mst_vit-toy-p8_1xb32-20e_toy.py
+    DINO=configs/pretrain/dino_vit-toy-p8_1xb32-20e_toy.py
+    MST_B="$MST"; DINO_B="$DINO"
+    SPEED=(--batch-size 2 --warmup 1 --iters 1 --compile-timeout 120)
+    BATCHES=(4); PRECISIONS=(fp32); COMPILE=fp32
+else
+    MST=configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py
+    DINO=configs/pretrain/dino_vit-small-p16_16xb64-coslr-100e_in1k.py
+    MST_B=configs/pretrain/mst_vit-base-p16_16xb64-coslr-100e_in1k.py
+    DINO_B=configs/pretrain/dino_vit-base-p16_16xb64-coslr-100e_in1k.py
+    SPEED=(--batch-size 64 --warmup 2 --iters 6 --compile-timeout 120)
+    BATCHES=(128); PRECISIONS=(fp32 fp16 bf16); COMPILE=bf16
+fi
+[ "$DEVICE" = cpu ] && PRECISIONS=(fp32) && COMPILE=fp32  # autocast needs a GPU
+BENCH=("${LITE_PY[@]}" tools/analysis_tools/benchmark_pretrain.py --device "$DEVICE")
+phase speed 150 230 "${BENCH[@]}" "$MST" "$DINO" "${SPEED[@]}" --precision "${PRECISIONS[@]}" \
+    --compile "$COMPILE" --fused-adamw --check-sync --phases --json "$OUT_DIR/speed.json"
+for BATCH in "${BATCHES[@]}"; do
+    phase "speed-batch$BATCH" 50 70 "${BENCH[@]}" "$MST" --batch-size "$BATCH" --warmup 2 \
+        --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
+        --json "$OUT_DIR/speed-batch$BATCH.json"
+done
+# -- mmcv with CUDA ops: wait for the build ------------------------------------------
+if [ -n "$BUILD_PID" ]; then
+    log "mmcv: waiting for the build ($(left) s left)"
+    waited=0
+    while kill -0 "$BUILD_PID" 2>/dev/null && [ "$(left)" -gt 150 ]; do sleep 5; done
+    if kill -0 "$BUILD_PID" 2>/dev/null; then
+        kill "$BUILD_PID"; log "mmcv: build not done in time; the dense phases use no CUDA ops"
+    fi
+    wait "$BUILD_PID"; code=$?
+    printf 'mmcv\t%s\t%s\n' "$code" "$((SECONDS - START))" >> "$STATUS"
+    tail -n 5 "$OUT_DIR/mmcv.log" | sed 's/^/    [mmcv] /'
+    if ls "$BUILT"/mmcv-*.whl >/dev/null 2>&1; then
+        "${PIP_INSTALL[@]}" --target "$DENSE" "$BUILT"/mmcv-*.whl && log "mmcv: installed $(ls "$BUILT")"
+    fi
+fi
+
+# -- CUDA tests ------------------------------------------------------------------------
+if [ "$DEVICE" = cuda ]; then
+    phase cuda 30 90 "${DENSE_PY[@]}" -m pytest -q -p no:cacheprovider -o addopts='' \
+        tests/test_cuda.py tests/test_benchmark_pretrain.py -k "cuda or no_n_by_n or flop_count"
+fi
+
+# -- pre-training end to end, data loading included ----------------------------------
+E2E_PRECISION=(--amp bf16); [ "$DEVICE" = cpu ] && E2E_PRECISION=()
+wait "$E2E_DATA_PID" || log "e2e: writing the JPEGs failed (see e2e-data.log)"
+phase e2e 60 120 "${LITE_PY[@]}" tools/train.py "$MST" --work-dir "$WORK/e2e-run" --no-resume \
+    "${E2E_PRECISION[@]}" --cfg-options train_dataloader.dataset.data_root="$WORK/e2e/imagenet/" \
+    train_dataloader.batch_size=$E2E_BATCH train_dataloader.num_workers=$WORKERS \
+    train_cfg.max_epochs=2 param_scheduler.0.end=1 param_scheduler.1.begin=1 \
+    default_hooks.logger.interval=1 default_hooks.checkpoint.interval=100
+"${LITE_PY[@]}" - "$OUT_DIR/e2e.log" "$E2E_BATCH" > "$OUT_DIR/e2e.json" <<'EOF'
+import json, re, statistics, sys
+text = open(sys.argv[1], errors='replace').read()
+batch = int(sys.argv[2])
+rows = re.findall(r'Epoch\(train\)\s*\[\s*(\d+)\]\[\s*(\d+)/\d+\].*?\stime: ([0-9.]+)\s+'
+                  r'data_time: ([0-9.]+)', text)
+# the first iterations of the run wait for the workers to start
+steady = [(float(t), float(d)) for e, i, t, d in rows if int(i) > 3 or int(e) > 1]
+result = dict(iterations=len(rows), batch_size=batch)
+if steady:
+    time = statistics.median(t for t, _ in steady)
+    data = statistics.median(d for _, d in steady)
+    result.update(seconds_per_iter=time, data_wait=data, images_per_second=batch / time,
+                  data_wait_share=data / time)
+print(json.dumps(result))
+EOF
+cat "$OUT_DIR/e2e.json"
+
+# -- the real-size smoke on the GPU (mmdet, mmseg, mmcv's CUDA ops) ------------------
+SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke --no-random-init
+       --only det seg ade --smoke-iters 6 --smoke-batch 2 --smoke-images 2)
+[ "$QUICK" = 1 ] && SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke
+                           --no-random-init --only det seg ade --smoke-iters 1
+                           --smoke-batch 1 --smoke-images 1)
+AMP=(--amp fp16); [ "$DEVICE" = cpu ] && AMP=()
+if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
+        configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py; then
+    cp "$WORK/smoke/step_costs.json" "$OUT_DIR/smoke_costs.json"
+    cp "$WORK/smoke/results.md" "$OUT_DIR/smoke_results.md"
+    # Resume: the segmentation run again with two more iterations starts from its last
+    # checkpoint (tools/train.py resumes on its own).
+    SEG_DIR="$(ls -d "$WORK"/smoke/*/seed_0/seg)"
+    phase resume 30 60 "${DENSE_PY[@]}" tools/train.py \
+        configs/seg/setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py \
+        --work-dir "$SEG_DIR" "${AMP[@]}" \
+        --cfg-options pretrained="$(dirname "$SEG_DIR")/backbone.pth" \
+        train_cfg.max_iters=8 train_cfg.val_begin=9 default_hooks.logger.interval=1 \
+        param_scheduler.0.end=1 param_scheduler.1.begin=1 train_dataloader.num_workers=0 \
+        train_dataloader.persistent_workers=False train_dataloader.batch_size=2 \
+        train_dataloader.dataset.data_root="$WORK/smoke/data/cityscapes/"
+fi
+
+# -- if time is left -------------------------------------------------------------------
+phase speed-vit-base 50 80 "${BENCH[@]}" "$MST_B" "$DINO_B" --batch-size "${SPEED[1]}" \
+    --warmup 2 --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
+    --json "$OUT_DIR/speed-vit-base.json"
+if [ "$DEVICE" = cuda ]; then
+    phase smoke-bf16 70 150 "${SMOKE[@]}" --only seg ade --amp bf16 \
+        --work-dir "$WORK/smoke-bf16" configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py &&
+        cp "$WORK/smoke-bf16/step_costs.json" "$OUT_DIR/smoke_bf16_costs.json"
+fi
+
+log "done in $((SECONDS - START)) s; phases:"
+column -t "$STATUS" | sed 's/^/    /'

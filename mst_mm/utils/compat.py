@@ -6,13 +6,16 @@ mmpretrain 1.2.0 imports its multimodal models (BLIP, BLIP-2, Flamingo, ...) whe
 longer has, so on a node that ships transformers 5 and pycocotools (common on GPU
 images) ``import mmpretrain.models`` fails with ``TypeError: NoneType takes no
 arguments``. This project uses none of them: with transformers 5 installed, they are
-left out before mmpretrain is first imported.
+left out before mmpretrain is first imported (quietly: every tool's output stays its
+own; ``MULTIMODAL_LEFT_OUT`` says whether it happened).
 """
 import importlib.metadata
 import importlib.util
 import os.path as osp
 import sys
-import warnings
+
+#: Whether :func:`skip_mmpretrain_multimodal_on_transformers_5` left them out.
+MULTIMODAL_LEFT_OUT = False
 
 
 def transformers_major_version() -> int:
@@ -43,11 +46,8 @@ def skip_mmpretrain_multimodal_on_transformers_5() -> bool:
     dependency_spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(dependency_spec)
     dependency_spec.loader.exec_module(module)
-    if module.WITH_MULTIMODAL:
-        warnings.warn(
-            f'transformers {importlib.metadata.version("transformers")} is installed: '
-            "mmpretrain 1.2.0's multimodal models (BLIP, ...) do not import with "
-            'transformers 5 and are left out (mst_mm uses none of them).')
+    global MULTIMODAL_LEFT_OUT
+    MULTIMODAL_LEFT_OUT = bool(module.WITH_MULTIMODAL)
     module.WITH_MULTIMODAL = False
     sys.modules[name] = module
     return True

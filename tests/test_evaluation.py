@@ -9,7 +9,7 @@ from mmpretrain.registry import MODELS
 
 import mst_mm  # noqa: F401
 from mst_mm.datasets.toy import make_toy_data
-from conftest import ROOT, run
+from conftest import ROOT, free_port, run
 
 TOY_LINEAR = osp.join(ROOT, 'configs', 'linear', 'vit-toy-p8-mst-toy_1xb32-linear-coslr-20e_toy.py')
 TOY_ARCH = dict(embed_dims=96, num_layers=4, num_heads=3, feedforward_channels=384)
@@ -97,7 +97,7 @@ def test_knn_tool_reports_top1_and_top5_alike_in_one_and_two_processes(pretraine
 
     # Two processes extract half the features each (gloo on CPU), gathered in order.
     result, log = run('-m', 'torch.distributed.run', '--nproc_per_node', '2',
-                      '--master_port', '29533', 'tools/analysis_tools/knn_eval.py',
+                      '--master_port', str(free_port()), 'tools/analysis_tools/knn_eval.py',
                       *args[:3], '--work-dir', tmp_path / 'two', '--launcher', 'pytorch',
                       *args[3:])
     assert result.returncode == 0, log[-3000:]
@@ -117,3 +117,35 @@ def test_knn_of_the_pretrained_toy_backbone_is_well_above_chance(pretrained, tmp
     report = json.loads((tmp_path / 'knn.json').read_text())
     assert report['num_val'] == 150
     assert report['knn_top1'] >= 40., report  # twice chance
+
+
+GATHER = """
+import sys, torch, torch.distributed as dist
+from mst_mm.evaluation.knn import gather_rows
+dist.init_process_group('gloo')
+rank, world, size = dist.get_rank(), dist.get_world_size(), 11
+# a padding sampler's share: every world-th index, the first ones again at the end
+share = list(range(rank, size, world))
+share += list(range(size))[:(size + world - 1) // world - len(share)]
+indices = torch.tensor(share)
+rows = torch.stack([torch.full((5,), float(i)) for i in share])
+rows_out, labels_out = gather_rows(rows, indices * 10, indices, size, chunk_rows=2)
+if rank == 0:
+    assert torch.equal(rows_out[:, 0], torch.arange(size).float()), rows_out[:, 0]
+    assert torch.equal(labels_out, torch.arange(size) * 10), labels_out
+    print('gathered', tuple(rows_out.shape))
+else:
+    assert rows_out is None and labels_out is None
+"""
+
+
+def test_the_knn_gather_puts_every_processs_rows_in_dataset_order(tmp_path):
+    """Two processes, a padded sampler's uneven shares, chunks of two rows: the main
+    process gets each image's row at its dataset index, as contiguous tensors (no
+    per-image pickles: those carried their whole batch, 64 times the features)."""
+    script = tmp_path / 'gather.py'
+    script.write_text(GATHER)
+    result, log = run('-m', 'torch.distributed.run', '--nproc_per_node', '2',
+                      '--master_port', str(free_port()), script)
+    assert result.returncode == 0, log[-3000:]
+    assert 'gathered (11, 5)' in log

@@ -26,14 +26,14 @@ LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 @dataclass
 class SmokeSize:
     """How far a smoke run cuts the full preset down."""
-    iters: int = 2  # training iterations of each run
+    iters: int = 2  # training iterations of each run (a warm-up and a decay: 2 at least)
     images: int = 2  # validation and test images (and k-NN, mechanism images)
     batch: int = 1  # images per process in training
 
     def __post_init__(self) -> None:
-        for name in ('iters', 'images', 'batch'):
-            if getattr(self, name) < 1:
-                raise ValueError(f'--smoke-{name} must be at least 1, got '
+        for name, least in (('iters', 2), ('images', 1), ('batch', 1)):
+            if getattr(self, name) < least:
+                raise ValueError(f'--smoke-{name} must be at least {least}, got '
                                  f'{getattr(self, name)}')
 
     @property
@@ -65,7 +65,8 @@ def schedule_options(cfg: Config, size: SmokeSize) -> List[str]:
                 # no validation inside the run: the test step that follows measures it
                 f'train_cfg.val_begin={size.iters + 1}',
                 f'default_hooks.checkpoint.interval={size.iters}',
-                'param_scheduler.0.end=1', 'param_scheduler.1.begin=1']
+                f'param_scheduler.0.end={size.iters // 2}',
+                f'param_scheduler.1.begin={size.iters // 2}']
     options = ['train_cfg.max_epochs=1']
     schedulers = cfg.get('param_scheduler') or []
     # An epoch-based warm-up followed by a scheduler that begins after it (pre-training):

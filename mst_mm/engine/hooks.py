@@ -15,12 +15,18 @@ from ..models.vit_converters import (CheckpointError, load_checkpoint_file,
 def clip_grad_norm_per_tensor_(grads, max_norm: float) -> torch.Tensor:
     """DINO's ``clip_gradients``: scale each gradient tensor whose L2 norm exceeds
     ``max_norm`` down to it, each on its own. Returns the norm of all the gradients
-    together before clipping, for the log. No host-device synchronisation."""
-    norms = torch.stack([torch.linalg.vector_norm(g.detach(), 2.0).to(grads[0].device)
-                         for g in grads])
+    together before clipping, for the log. No host-device synchronisation, and a few
+    multi-tensor kernels for all the gradients of a device and dtype."""
+    grads = [g.detach() for g in grads]
+    norms = torch.stack([n.to(grads[0].device) for n in torch._foreach_norm(grads, 2.0)])
     scales = (max_norm / (norms + 1e-6)).clamp(max=1.0)
-    for grad, scale in zip(grads, scales):
-        grad.detach().mul_(scale.to(grad.device, grad.dtype))
+    groups = {}
+    for grad, scale in zip(grads, scales.unbind()):
+        groups.setdefault((grad.device, grad.dtype), ([], []))
+        groups[(grad.device, grad.dtype)][0].append(grad)
+        groups[(grad.device, grad.dtype)][1].append(scale.to(grad.device, grad.dtype))
+    for tensors, factors in groups.values():
+        torch._foreach_mul_(tensors, factors)
     return torch.linalg.vector_norm(norms, 2.0)
 
 

@@ -142,7 +142,9 @@ fi
 # The JPEGs of the end-to-end run, written meanwhile on one core.
 E2E_ITERS=12; E2E_BATCH=64; WORKERS=$((CORES - 2))
 [ "$QUICK" = 1 ] && E2E_ITERS=2 && E2E_BATCH=2 && WORKERS=1
-"${LITE_PY[@]}" -c "
+# (the writers need pycocotools and cityscapesscripts, of the dense folder, and mmcv,
+# of the lite one until mmcv is built)
+env "PYTHONPATH=$DENSE:$LITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY" -c "
 from mst_mm.datasets.toy.full_size import make_full_size_data
 make_full_size_data('$WORK/e2e', $((E2E_ITERS * E2E_BATCH)), 1, datasets=['imagenet'])" \
     > "$OUT_DIR/e2e-data.log" 2>&1 &
@@ -225,7 +227,7 @@ cat "$OUT_DIR/e2e.json"
 SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke --no-random-init
        --only det seg ade --smoke-iters 6 --smoke-batch 2 --smoke-images 2)
 [ "$QUICK" = 1 ] && SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke
-                           --no-random-init --only det seg ade --smoke-iters 1
+                           --no-random-init --only det seg ade --smoke-iters 2
                            --smoke-batch 1 --smoke-images 1)
 AMP=(--amp fp16); [ "$DEVICE" = cpu ] && AMP=()
 if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
@@ -256,4 +258,4 @@ if [ "$DEVICE" = cuda ]; then
 fi
 
 log "done in $((SECONDS - START)) s; phases:"
-column -t "$STATUS" | sed 's/^/    /'
+sed 's/^/    /' "$STATUS"

@@ -75,6 +75,9 @@ def main():
         raise SystemExit(f'error: {e}')
     metrics = runner.test()
     print({k: round(v, 4) if isinstance(v, float) else v for k, v in metrics.items()})
+    if not metrics:
+        raise SystemExit(f'error: the test of {args.checkpoint} reported no metric (see '
+                         "the evaluator's messages above); the run is not a result.")
 
 
 if __name__ == '__main__':

@@ -78,6 +78,20 @@ def last_checkpoint(work_dir: str, config: str, options: List[str]) -> str:
     return osp.join(work_dir, f'epoch_{epochs}.pth')
 
 
+def has_test_metrics(test_dir: str) -> bool:
+    """Whether tools/test.py wrote metrics to ``test_dir`` (a run whose evaluator
+    reported nothing leaves a JSON of its timings only)."""
+    for path in sorted(glob.glob(osp.join(test_dir, '*', '*.json')), reverse=True):
+        try:
+            with open(path) as f:
+                keys = set(json.load(f)) - {'time', 'data_time'}
+        except (OSError, ValueError, TypeError):
+            continue
+        if keys:
+            return True
+    return False
+
+
 def cfg_options(options: List[str]) -> List[str]:
     """``--cfg-options`` and ``options``, or nothing when there are none (argparse
     refuses the flag without a value)."""
@@ -187,7 +201,7 @@ class Plan:
             test_dir = osp.join(run_dir, 'test')
             self.add(row, f'{task}_test',
                      self.test(config, final, test_dir, options, f'{name}-{task}-test'),
-                     lambda d=test_dir: bool(glob.glob(osp.join(d, '*', '*.json'))),
+                     lambda d=test_dir: has_test_metrics(d),
                      osp.join(logs, f'{task}_test.log'))
         if 'knn' in self.args.only:
             knn_dir = osp.join(seed_dir, 'knn')

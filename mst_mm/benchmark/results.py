@@ -276,7 +276,8 @@ def to_markdown(rows: List[dict], reference: bool = True) -> str:
         lines += _reference_lines(rows)
     else:
         lines.append('The paper\'s figures (ViT-S/16, ImageNet / COCO / Cityscapes) are of '
-                     'another protocol than these toy runs and are not shown.')
+                     'another protocol than these runs (toy data or a smoke run) and are not '
+                     'shown.')
     return '\n'.join(lines) + '\n'
 
 

@@ -42,6 +42,16 @@ class SmokeSize:
         return self.iters * self.batch
 
 
+def train_batch(cfg: Config, size: SmokeSize) -> int:
+    """Images per process: ``size.batch``, 2 at least for a model whose batch norm sees a
+    1 x 1 map (UperNet's pyramid pooling: one image gives one value per channel, which
+    batch norm refuses in a single process)."""
+    decode_head = (cfg.get('model') or {}).get('decode_head') or {}
+    if str(decode_head.get('type', '')).split('.')[-1] == 'UPerHead':
+        return max(2, size.batch)
+    return size.batch
+
+
 def loader_options(cfg: Config, size: SmokeSize, train_images: int) -> List[str]:
     """One process loading in the foreground, the cut-down image counts and batch."""
     options = ['default_hooks.logger.interval=1']
@@ -50,7 +60,7 @@ def loader_options(cfg: Config, size: SmokeSize, train_images: int) -> List[str]
             continue
         options += [f'{loader}.num_workers=0', f'{loader}.persistent_workers=False']
         if loader == 'train_dataloader':
-            options += [f'{loader}.batch_size={size.batch}',
+            options += [f'{loader}.batch_size={train_batch(cfg, size)}',
                         f'{loader}.dataset.indices={train_images}']
         else:
             options += [f'{loader}.dataset.indices={size.images}']
@@ -86,7 +96,7 @@ def smoke_options(config: str, size: SmokeSize) -> List[str]:
     schedule = schedule_options(cfg, size)
     epochs = 2 if 'train_cfg.max_epochs=2' in schedule else 1
     # Pre-training over two epochs: ``iters`` iterations in all (at least one each).
-    train_images = size.batch * max(1, size.iters // epochs)
+    train_images = train_batch(cfg, size) * max(1, size.iters // epochs)
     return loader_options(cfg, size, train_images) + schedule
 
 
@@ -101,9 +111,11 @@ def smoke_preset(preset: dict, size: SmokeSize) -> dict:
         smoke[f'{task}_options'] = smoke_options(config, size) + preset[f'{task}_options']
     smoke['attention_options'] = preset['attention_options'] + [
         '--max-images', str(size.images)]
-    smoke['full_size_data'] = dict(num_train=max(size.train_images, 2),
+    smoke['full_size_data'] = dict(num_train=max(size.train_images, 2 * size.iters),
                                    num_val=size.images)
-    smoke['batch_per_process'] = {task: size.batch for task in tasks}
+    smoke['batch_per_process'] = {
+        task: train_batch(Config.fromfile(osp.join(ROOT, config)), size)
+        for task, config in tasks.items()}
     smoke['toy_data'] = None
     smoke['reference'] = False
     smoke['durations'] = dict(pretrain=120, extract=20, det=200, det_test=120, cascade=300,

@@ -132,15 +132,15 @@ EOF
 CORES="$(nproc)"
 BUILD_PID=""
 if [ "$DEVICE" = cuda ] && wanted mmcv; then
-    log "mmcv: building with CUDA ops in the background ($((CORES - 4)) jobs)"
+    log "mmcv: building with CUDA ops in the background ($((CORES > 6 ? CORES - 2 : 2)) jobs)"
     BUILD_WHEELS="$WHEELS" MMCV_SDIST="$(ls "$WHEELS"/mmcv-*.tar.gz | head -n 1)" \
-        MAX_JOBS=$((CORES > 6 ? CORES - 4 : 2)) \
+        MAX_JOBS=$((CORES > 6 ? CORES - 2 : 2)) \
         bash "$ROOT/tools/build_mmcv.sh" "$PY" 2.1.0 "$BUILT" > "$OUT_DIR/mmcv.log" 2>&1 &
     BUILD_PID=$!
 fi
 
 # The JPEGs of the end-to-end run, written meanwhile on one core.
-E2E_ITERS=12; E2E_BATCH=64; WORKERS=$((CORES - 2))
+E2E_ITERS=10; E2E_BATCH=64; WORKERS=$((CORES - 2))
 [ "$QUICK" = 1 ] && E2E_ITERS=2 && E2E_BATCH=2 && WORKERS=1
 # (the writers need pycocotools and cityscapesscripts, of the dense folder, and mmcv,
 # of the lite one until mmcv is built)
@@ -175,6 +175,10 @@ for BATCH in "${BATCHES[@]}"; do
         --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
         --json "$OUT_DIR/speed-batch$BATCH.json"
 done
+phase speed-vit-base 50 80 "${BENCH[@]}" "$MST_B" "$DINO_B" --batch-size "${SPEED[1]}" \
+    --warmup 2 --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
+    --json "$OUT_DIR/speed-vit-base.json"
+
 # -- mmcv with CUDA ops: wait for the build ------------------------------------------
 if [ -n "$BUILD_PID" ]; then
     log "mmcv: waiting for the build ($(left) s left)"
@@ -195,6 +199,21 @@ fi
 if [ "$DEVICE" = cuda ]; then
     phase cuda 30 90 "${DENSE_PY[@]}" -m pytest -q -p no:cacheprovider -o addopts='' \
         tests/test_cuda.py tests/test_benchmark_pretrain.py -k "cuda or no_n_by_n or flop_count"
+fi
+
+# -- the real-size smoke on the GPU (mmdet, mmseg, mmcv's CUDA ops) ------------------
+SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke --no-random-init
+       --only det seg ade --smoke-iters 4 --smoke-batch 2 --smoke-images 2)
+[ "$QUICK" = 1 ] && SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke
+                           --no-random-init --only det seg ade --smoke-iters 2
+                           --smoke-batch 1 --smoke-images 1)
+AMP=(--amp fp16); [ "$DEVICE" = cpu ] && AMP=()
+SMOKE_OK=0
+if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
+        configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py; then
+    cp "$WORK/smoke/step_costs.json" "$OUT_DIR/smoke_costs.json"
+    cp "$WORK/smoke/results.md" "$OUT_DIR/smoke_results.md"
+    SMOKE_OK=1
 fi
 
 # -- pre-training end to end, data loading included ----------------------------------
@@ -223,17 +242,8 @@ print(json.dumps(result))
 EOF
 cat "$OUT_DIR/e2e.json"
 
-# -- the real-size smoke on the GPU (mmdet, mmseg, mmcv's CUDA ops) ------------------
-SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke --no-random-init
-       --only det seg ade --smoke-iters 6 --smoke-batch 2 --smoke-images 2)
-[ "$QUICK" = 1 ] && SMOKE=("${DENSE_PY[@]}" tools/run_benchmark.py --preset full --smoke
-                           --no-random-init --only det seg ade --smoke-iters 2
-                           --smoke-batch 1 --smoke-images 1)
-AMP=(--amp fp16); [ "$DEVICE" = cpu ] && AMP=()
-if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
-        configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py; then
-    cp "$WORK/smoke/step_costs.json" "$OUT_DIR/smoke_costs.json"
-    cp "$WORK/smoke/results.md" "$OUT_DIR/smoke_results.md"
+# -- if time is left -------------------------------------------------------------------
+if [ "$SMOKE_OK" = 1 ]; then
     # Resume: the segmentation run again with two more iterations starts from its last
     # checkpoint (tools/train.py resumes on its own).
     SEG_DIR="$(ls -d "$WORK"/smoke/*/seed_0/seg)"
@@ -241,16 +251,12 @@ if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
         configs/seg/setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py \
         --work-dir "$SEG_DIR" "${AMP[@]}" \
         --cfg-options pretrained="$(dirname "$SEG_DIR")/backbone.pth" \
-        train_cfg.max_iters=8 train_cfg.val_begin=9 default_hooks.logger.interval=1 \
+        train_cfg.max_iters=6 train_cfg.val_begin=7 default_hooks.logger.interval=1 \
         param_scheduler.0.end=1 param_scheduler.1.begin=1 train_dataloader.num_workers=0 \
         train_dataloader.persistent_workers=False train_dataloader.batch_size=2 \
         train_dataloader.dataset.data_root="$WORK/smoke/data/cityscapes/"
 fi
 
-# -- if time is left -------------------------------------------------------------------
-phase speed-vit-base 50 80 "${BENCH[@]}" "$MST_B" "$DINO_B" --batch-size "${SPEED[1]}" \
-    --warmup 2 --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
-    --json "$OUT_DIR/speed-vit-base.json"
 if [ "$DEVICE" = cuda ]; then
     phase smoke-bf16 70 150 "${SMOKE[@]}" --only seg ade --amp bf16 \
         --work-dir "$WORK/smoke-bf16" configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py &&

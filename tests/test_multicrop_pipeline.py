@@ -174,3 +174,42 @@ def test_fast_color_jitter_gives_mmpretrains_opencv_color_jitter_exactly():
         expected = reference(dict(img=image.copy()))['img']
         np.random.seed(seed)
         np.testing.assert_array_equal(fast(dict(img=image.copy()))['img'], expected)
+
+
+def test_the_hue_jitter_runs_under_numpy_2_and_gives_mmcvs_hue(monkeypatch):
+    """mmcv's adjust_hue shifts the hue by np.uint8(factor * 255), which NumPy 2 refuses
+    for a negative factor (OverflowError: Python integer -17 out of bounds for uint8):
+    on a GPU node with NumPy 2, pre-training stopped at its first negative hue jitter.
+    FastColorJitter's hue wraps the shift first: the same pixels as mmcv's (NumPy 1),
+    and no error where NumPy 2's conversion is in force (emulated here)."""
+    import mmcv
+    import mmcv.image.photometric as photometric
+
+    from mst_mm.datasets import transforms
+    image = np.random.default_rng(0).integers(0, 256, (32, 48, 3), dtype=np.uint8)
+    for factor in (-0.1, -0.003, 0., 0.07):
+        assert np.array_equal(transforms.adjust_hue(image, factor),
+                              mmcv.adjust_hue(image, factor, backend='cv2'))
+
+    class StrictUint8:  # np.uint8 of a Python number out of range raises, as in NumPy 2
+        dtype = np.dtype(np.uint8)  # and it still names the dtype (astype)
+
+        def __call__(self, value):
+            if isinstance(value, (int, float)) and not 0 <= int(value) <= 255:
+                raise OverflowError(f'Python integer {int(value)} out of bounds for uint8')
+            return np.uint8(value)
+
+    class NumPy2:
+        uint8 = StrictUint8()
+
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+    monkeypatch.setattr(photometric, 'np', NumPy2())
+    monkeypatch.setattr(transforms, 'np', NumPy2())
+    with pytest.raises(OverflowError):
+        mmcv.adjust_hue(image, -0.07, backend='cv2')
+    assert transforms.adjust_hue(image, -0.07).shape == image.shape
+    jitter = TRANSFORMS.build(dict(type='FastColorJitter', hue=0.5))
+    for _ in range(20):  # negative hue factors among them
+        jitter(dict(img=image.copy()))

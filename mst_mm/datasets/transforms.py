@@ -3,7 +3,6 @@ import math
 from typing import Sequence
 
 import cv2
-import mmcv
 import numpy as np
 from mmcv.image.geometric import pillow_interp_codes
 from mmcv.transforms import BaseTransform
@@ -141,7 +140,8 @@ class FastColorJitter(ColorJitter):
     are functions of each 8-bit value alone (the contrast's grey mean fixed per
     image), so each is one 256-entry table lookup instead of mmcv's float32 blend,
     clip and conversion passes, and the grey mean is a sum rather than a histogram.
-    Saturation and hue are mmcv's. The multi-crop pipeline jitters ten crops per image.
+    Saturation is mmcv's, hue mmcv's without its NumPy 2 failure (:func:`adjust_hue`).
+    The multi-crop pipeline jitters ten crops per image.
 
     Args:
         brightness, contrast, saturation, hue: As mmpretrain's ``ColorJitter``.
@@ -172,6 +172,20 @@ class FastColorJitter(ColorJitter):
                                     cv2.COLOR_GRAY2BGR)
                 img = cv2.addWeighted(img, saturation, gray, 1 - saturation, 0)
             elif index == 3 and hue is not None:
-                img = mmcv.adjust_hue(img, hue, backend='cv2')
+                img = adjust_hue(img, hue)
         results['img'] = img
         return results
+
+
+def adjust_hue(img: np.ndarray, hue_factor: float) -> np.ndarray:
+    """mmcv's ``adjust_hue`` (OpenCV backend) on a uint8 BGR image, bit for bit, without
+    its NumPy 2 failure.
+
+    mmcv shifts the 8-bit hue by ``np.uint8(hue_factor * 255)``, which NumPy 1 wraps
+    for a negative factor and NumPy 2 refuses (``OverflowError: Python integer -17 out
+    of bounds for uint8``): on a node with NumPy 2, half of the colour-jittered crops
+    stopped pre-training. Here the shift is wrapped to 0-255 first, as NumPy 1 did.
+    """
+    h, s, v = cv2.split(cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL))
+    h += np.uint8(int(hue_factor * 255) % 256)  # uint8 addition rotates the hue
+    return cv2.cvtColor(cv2.merge([h, s, v]), cv2.COLOR_HSV2BGR_FULL)

@@ -34,8 +34,8 @@
 #
 # Options:
 #   --wheels DIR     the wheel folder (default: gpu_wheels/ in the repository)
-#   --out DIR        where the logs and gpu_check.json go (default: $OUT or
-#                    work_dirs/gpu_check)
+#   --out DIR        where gpu_check.log (every phase's output) and gpu_check.json (every
+#                    figure) go, with phases.tsv (default: $OUT or work_dirs/gpu_check)
 #   --device cpu|cuda  default cuda
 #   --quick          toy configs and tiny sizes (with --device cpu)
 #   --budget S       seconds for all phases (default 560)
@@ -68,8 +68,11 @@ WORK="${GPU_CHECK_WORK:-/tmp/mst_mm_gpu_check}"
 LITE="$WORK/site-lite"        # mmengine, mmcv without ops, mmpretrain
 DENSE="$WORK/site-dense"      # + mmdet, mmseg, their needs, and the mmcv built here
 BUILT="$WORK/mmcv-wheel"
+LOGS="$WORK/logs"             # each phase's output, gathered in $OUT_DIR/gpu_check.log
+RESULTS="$WORK/results"       # each phase's figures, gathered in $OUT_DIR/gpu_check.json
 STATUS="$OUT_DIR/phases.tsv"
-: > "$STATUS"
+REPORT="$OUT_DIR/gpu_check.log"
+: > "$STATUS"; : > "$REPORT"
 log() { printf '[gpu-check %4ds] %s\n' "$((SECONDS - START))" "$*"; }
 left() { echo $((BUDGET - (SECONDS - START))); }
 wanted() { [ "$ONLY" = all ] || [[ ",$ONLY," == *",$1,"* ]]; }
@@ -88,11 +91,13 @@ phase() {
     local limit=$(( cap < remaining - 5 ? cap : remaining - 5 ))
     log "$name: start (at most $limit s)"
     local began=$SECONDS
-    timeout --signal=TERM --kill-after=10 "$limit" "$@" > "$OUT_DIR/$name.log" 2>&1
+    timeout --signal=TERM --kill-after=10 "$limit" "$@" > "$LOGS/$name.log" 2>&1
     local code=$?
-    tail -n 25 "$OUT_DIR/$name.log" | sed "s/^/    [$name] /"
+    tail -n 25 "$LOGS/$name.log" | sed "s/^/    [$name] /"
     log "$name: exit $code after $((SECONDS - began)) s"
     printf '%s\t%s\t%s\n' "$name" "$code" "$((SECONDS - began))" >> "$STATUS"
+    { echo "=== $name: exit $code after $((SECONDS - began)) s"; cat "$LOGS/$name.log"; } \
+        >> "$REPORT"
     return $code
 }
 
@@ -104,20 +109,20 @@ if [ ! -d "$WHEELS" ]; then
 fi
 PIP_INSTALL=("$PY" -m pip install --quiet --disable-pip-version-check --no-index --no-deps
              --no-compile --no-cache-dir --upgrade --find-links "$WHEELS")
-rm -rf "$LITE" "$DENSE" && mkdir -p "$WORK"
+rm -rf "$LITE" "$DENSE" "$LOGS" "$RESULTS" && mkdir -p "$WORK" "$LOGS" "$RESULTS"
 log "install: $(grep -c '^[a-z]' "$ROOT/tools/dev/gpu_requirements.txt") + $(grep -c '^[a-z]' "$ROOT/tools/dev/gpu_requirements_dense.txt") packages from $WHEELS"
 "${PIP_INSTALL[@]}" --target "$LITE" -r "$ROOT/tools/dev/gpu_requirements.txt" || exit 1
 grep -v '^mmcv-lite' "$ROOT/tools/dev/gpu_requirements.txt" > "$WORK/requirements-dense.txt"
 grep -v '^setuptools\|^ninja\|^wheel' "$ROOT/tools/dev/gpu_requirements_dense.txt" >> "$WORK/requirements-dense.txt"
 if ! "${PIP_INSTALL[@]}" --target "$DENSE" -r "$WORK/requirements-dense.txt" \
-        > "$OUT_DIR/install-dense.log" 2>&1; then
-    log "install: the dense wheels do not install for this Python ($(tail -n 1 "$OUT_DIR/install-dense.log")); the dense phases use the environment's packages"
+        > "$LOGS/install-dense.log" 2>&1; then
+    log "install: the dense wheels do not install for this Python ($(tail -n 1 "$LOGS/install-dense.log")); the dense phases use the environment's packages"
     rm -rf "$DENSE"; mkdir -p "$DENSE"
 fi
 export PYTHONUNBUFFERED=1
 LITE_PY=(env "PYTHONPATH=$LITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY")
 DENSE_PY=(env "PYTHONPATH=$DENSE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY")
-"${LITE_PY[@]}" - <<'EOF' 2>&1 | tee "$OUT_DIR/versions.txt"
+"${LITE_PY[@]}" - <<'EOF' 2>&1 | grep -v 'Warning\|warn\|Strip' | tee -a "$REPORT"
 import sys
 import mst_mm  # noqa: F401  (first: see mst_mm.utils.compat)
 import mmcv, mmengine, mmpretrain, numpy, torch
@@ -135,7 +140,7 @@ if [ "$DEVICE" = cuda ] && wanted mmcv; then
     log "mmcv: building with CUDA ops in the background ($((CORES > 6 ? CORES - 4 : 2)) jobs)"
     BUILD_WHEELS="$WHEELS" MMCV_SDIST="$(ls "$WHEELS"/mmcv-*.tar.gz | head -n 1)" \
         MAX_JOBS=$((CORES > 6 ? CORES - 4 : 2)) \
-        bash "$ROOT/tools/build_mmcv.sh" "$PY" 2.1.0 "$BUILT" > "$OUT_DIR/mmcv.log" 2>&1 &
+        bash "$ROOT/tools/build_mmcv.sh" "$PY" 2.1.0 "$BUILT" > "$LOGS/mmcv.log" 2>&1 &
     BUILD_PID=$!
 fi
 
@@ -147,7 +152,7 @@ E2E_ITERS=10; E2E_BATCH=64; WORKERS=$((CORES - 2))
 env "PYTHONPATH=$DENSE:$LITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY" -c "
 from mst_mm.datasets.toy.full_size import make_full_size_data
 make_full_size_data('$WORK/e2e', $((E2E_ITERS * E2E_BATCH)), 1, datasets=['imagenet'])" \
-    > "$OUT_DIR/e2e-data.log" 2>&1 &
+    > "$LOGS/e2e-data.log" 2>&1 &
 E2E_DATA_PID=$!
 
 # -- pre-training step speed (mmcv without ops) --------------------------------------
@@ -169,15 +174,15 @@ fi
 [ "$DEVICE" = cpu ] && PRECISIONS=(fp32) && COMPILE=fp32  # autocast needs a GPU
 BENCH=("${LITE_PY[@]}" tools/analysis_tools/benchmark_pretrain.py --device "$DEVICE")
 phase speed 150 260 "${BENCH[@]}" "$MST" "$DINO" "${SPEED[@]}" --precision "${PRECISIONS[@]}" \
-    --compile "$COMPILE" --fused-adamw --check-sync --phases --json "$OUT_DIR/speed.json"
+    --compile "$COMPILE" --fused-adamw --check-sync --phases --json "$RESULTS/speed.json"
 for BATCH in "${BATCHES[@]}"; do
     phase "speed-batch$BATCH" 50 70 "${BENCH[@]}" "$MST" --batch-size "$BATCH" --warmup 2 \
         --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
-        --json "$OUT_DIR/speed-batch$BATCH.json"
+        --json "$RESULTS/speed-batch$BATCH.json"
 done
 # ViT-B/16 while the build goes on (else at the end, if time is left)
 VIT_B=("${BENCH[@]}" "$MST_B" "$DINO_B" --batch-size "${SPEED[1]}" --warmup 2 --iters 5
-       --precision "${PRECISIONS[-1]}" --fused-adamw --json "$OUT_DIR/speed-vit-base.json")
+       --precision "${PRECISIONS[-1]}" --fused-adamw --json "$RESULTS/speed-vit-base.json")
 VIT_B_DONE=0
 if [ -z "$BUILD_PID" ] || kill -0 "$BUILD_PID" 2>/dev/null; then
     phase speed-vit-base 50 80 "${VIT_B[@]}"; VIT_B_DONE=1
@@ -193,7 +198,8 @@ if [ -n "$BUILD_PID" ]; then
     fi
     wait "$BUILD_PID"; code=$?
     printf 'mmcv\t%s\t%s\n' "$code" "$((SECONDS - START))" >> "$STATUS"
-    tail -n 5 "$OUT_DIR/mmcv.log" | sed 's/^/    [mmcv] /'
+    tail -n 5 "$LOGS/mmcv.log" | sed 's/^/    [mmcv] /'
+    { echo "=== mmcv: exit $code"; cat "$LOGS/mmcv.log"; } >> "$REPORT"
     if ls "$BUILT"/mmcv-*.whl >/dev/null 2>&1; then
         "${PIP_INSTALL[@]}" --target "$DENSE" "$BUILT"/mmcv-*.whl && log "mmcv: installed $(ls "$BUILT")"
     fi
@@ -201,7 +207,7 @@ fi
 
 # -- CUDA tests ------------------------------------------------------------------------
 if [ "$DEVICE" = cuda ]; then
-    phase cuda 30 90 "${DENSE_PY[@]}" -m pytest -q -p no:cacheprovider -o addopts='' \
+    phase cuda 30 90 "${DENSE_PY[@]}" -m pytest -q -p no:cacheprovider \
         tests/test_cuda.py tests/test_benchmark_pretrain.py -k "cuda or no_n_by_n or flop_count"
 fi
 
@@ -215,8 +221,8 @@ AMP=(--amp fp16); [ "$DEVICE" = cpu ] && AMP=()
 SMOKE_OK=0
 if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
         configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py; then
-    cp "$WORK/smoke/step_costs.json" "$OUT_DIR/smoke_costs.json"
-    cp "$WORK/smoke/results.md" "$OUT_DIR/smoke_results.md"
+    cp "$WORK/smoke/step_costs.json" "$RESULTS/smoke.json"
+    { echo "=== smoke: the table"; cat "$WORK/smoke/results.md"; } >> "$REPORT"
     SMOKE_OK=1
 fi
 
@@ -228,7 +234,7 @@ phase e2e 60 120 "${LITE_PY[@]}" tools/train.py "$MST" --work-dir "$WORK/e2e-run
     train_dataloader.batch_size=$E2E_BATCH train_dataloader.num_workers=$WORKERS \
     train_cfg.max_epochs=2 param_scheduler.0.end=1 param_scheduler.1.begin=1 \
     default_hooks.logger.interval=1 default_hooks.checkpoint.interval=100
-"${LITE_PY[@]}" - "$OUT_DIR/e2e.log" "$E2E_BATCH" > "$OUT_DIR/e2e.json" <<'EOF'
+"${LITE_PY[@]}" - "$LOGS/e2e.log" "$E2E_BATCH" > "$RESULTS/e2e.json" <<'EOF'
 import json, re, statistics, sys
 text = open(sys.argv[1], errors='replace').read()
 batch = int(sys.argv[2])
@@ -244,7 +250,7 @@ if steady:
                   data_wait_share=data / time)
 print(json.dumps(result))
 EOF
-cat "$OUT_DIR/e2e.json"
+cat "$RESULTS/e2e.json"
 
 # -- if time is left -------------------------------------------------------------------
 [ "$VIT_B_DONE" = 0 ] && phase speed-vit-base 50 80 "${VIT_B[@]}"
@@ -265,8 +271,19 @@ fi
 if [ "$DEVICE" = cuda ]; then
     phase smoke-bf16 70 150 "${SMOKE[@]}" --only seg ade --amp bf16 \
         --work-dir "$WORK/smoke-bf16" configs/pretrain/mst_vit-small-p16_16xb64-coslr-100e_in1k.py &&
-        cp "$WORK/smoke-bf16/step_costs.json" "$OUT_DIR/smoke_bf16_costs.json"
+        cp "$WORK/smoke-bf16/step_costs.json" "$RESULTS/smoke-bf16.json"
 fi
 
-log "done in $((SECONDS - START)) s; phases:"
+# Every figure in one JSON (a device run brings back a few files only).
+"$PY" - "$RESULTS" "$OUT_DIR/gpu_check.json" <<'EOF'
+import glob, json, os.path as osp, sys
+report = {}
+for path in sorted(glob.glob(osp.join(sys.argv[1], '*.json'))):
+    try:
+        report[osp.splitext(osp.basename(path))[0]] = json.load(open(path))
+    except ValueError as error:
+        report[osp.basename(path)] = f'unreadable: {error}'
+json.dump(report, open(sys.argv[2], 'w'), indent=1)
+EOF
+log "done in $((SECONDS - START)) s; $OUT_DIR: gpu_check.log, gpu_check.json, phases.tsv; phases:"
 sed 's/^/    /' "$STATUS"

@@ -78,3 +78,28 @@ def test_freeze_last_layer_hook_and_clipping_are_configured():
     model = MODELS.build(cfg.model)
     assert dict(model.named_parameters())['head.last_layer.weight'].shape == (65536, 256)
     torch.testing.assert_close(model.teacher.end_momentum, 0.)
+
+
+def test_pretraining_has_dinos_two_parameter_groups_with_each_tensors_settings():
+    """mmengine's paramwise_cfg makes one group per tensor (70 for the toy MST, some 200
+    for ViT-S), whose per-group launches bound the GPU step; the pre-training configs
+    merge them into DINO's two: every tensor keeps the settings mmengine gives it."""
+    import copy
+
+    from mmengine.registry import init_default_scope
+    cfg = Config.fromfile(osp.join(PRETRAIN_CONFIGS, 'mst_vit-toy-p8_1xb32-20e_toy.py'))
+    init_default_scope('mmpretrain')
+    model = MODELS.build(cfg.model)
+    merged = build_optim_wrapper(model, cfg.optim_wrapper).optimizer.param_groups
+    per_tensor_cfg = copy.deepcopy(cfg.optim_wrapper)
+    per_tensor_cfg.pop('constructor')
+    per_tensor = build_optim_wrapper(model, per_tensor_cfg).optimizer.param_groups
+    assert len(per_tensor) == sum(p.requires_grad for p in model.parameters())
+    assert sorted((len(g['params']), g['weight_decay']) for g in merged) == [(28, 0.04),
+                                                                              (42, 0.0)]
+
+    def settings(groups):
+        return {id(p): {k: v for k, v in g.items() if k != 'params'}
+                for g in groups for p in g['params']}
+
+    assert settings(merged) == settings(per_tensor)

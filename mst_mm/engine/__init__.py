@@ -5,11 +5,13 @@ from .exact_resume import ExactResumeEpochBasedTrainLoop
 from .hooks import (BatchAndLrLogHook, ClipGradHook, FreezeLastLayerHook,
                     PretrainedBackboneCheckHook)
 from .non_finite import NonFiniteCheckHook, NonFiniteError
-from .optimizers import BackboneLayerDecayOptimWrapperConstructor
+from .optimizers import (BackboneLayerDecayOptimWrapperConstructor,
+                         MergedGroupsOptimWrapperConstructor)
 from .preemption import PreemptionCheckpointHook
 
 __all__ = ['AtomicLocalBackend', 'AttentionMetricsHook',
            'BackboneLayerDecayOptimWrapperConstructor', 'BatchAndLrLogHook', 'ClipGradHook',
+           'MergedGroupsOptimWrapperConstructor',
            'CollapseWarningHook', 'ExactResumeEpochBasedTrainLoop', 'FreezeLastLayerHook',
            'NonFiniteCheckHook', 'NonFiniteError', 'PreemptionCheckpointHook',
            'PretrainedBackboneCheckHook',

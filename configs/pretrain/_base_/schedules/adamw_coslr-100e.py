@@ -10,7 +10,9 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=base_lr, betas=(0.9, 0.999), weight_decay=0.04),
     clip_grad=None,  # ClipGradHook below clips as DINO does
-    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.))
+    paramwise_cfg=dict(norm_decay_mult=0., bias_decay_mult=0.),
+    # DINO's two groups (with and without weight decay), not mmengine's one per tensor
+    constructor='MergedGroupsOptimWrapperConstructor')
 
 # The cosine schedules run to train_cfg.max_epochs (mmengine's default `end`), so a
 # config with another length only changes max_epochs.

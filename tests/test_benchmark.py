@@ -280,3 +280,31 @@ def test_a_seeded_transfer_run_repeats_exactly(pretrained, tmp_path):
     assert len(top1_a) == 2 and top1_a == top1_b  # validated every epoch, the same
     for key, value in weights_a.items():
         assert torch.equal(value, weights_b[key]), key
+
+
+@pytest.mark.parametrize('config, prefix', [
+    ('configs/det/mask-rcnn_vit-small-p16-mst-100e_fpn_8xb2-1x_coco.py', dict(img='train2017/')),
+    ('configs/seg/setr-pup_vit-small-p16-mst-100e_8xb1-80k_cityscapes-768x768.py',
+     dict(img_path='leftImg8bit/train', seg_map_path='gtFine/train'))])
+def test_the_overfit_check_tests_on_the_images_it_trains_on(config, prefix):
+    """tools/analysis_tools/overfit.py: the first N training images as one batch, the
+    test on the same images with the config's evaluator, a warm-up and no decay."""
+    import argparse
+
+    from mmengine.config import DictAction
+
+    from mst_mm.benchmark.overfit import overfit_options
+    cfg = Config.fromfile(config)
+    options = overfit_options(cfg, images=2, iters=100, data_root='DATA/', scale=0.5)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    cfg.merge_from_dict(parser.parse_args(['--o', *options['train']]).o)
+    assert cfg.train_dataloader.batch_size == 2 and cfg.train_dataloader.dataset.indices == 2
+    assert cfg.test_dataloader.dataset.data_prefix == prefix
+    assert cfg.test_dataloader.dataset.data_root == 'DATA/'
+    if cfg.default_scope == 'mmdet':
+        assert cfg.test_evaluator.ann_file == 'DATA/annotations/instances_train2017.json'
+        assert cfg.train_cfg.max_epochs == 100 and cfg.param_scheduler[1].milestones == [101]
+    else:
+        assert cfg.train_cfg.max_iters == 100 and cfg.param_scheduler[1].power == 0.0
+        assert cfg.model.test_cfg.crop_size == (384, 384)

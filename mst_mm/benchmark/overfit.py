@@ -86,6 +86,7 @@ def overfit_options(cfg: Config, images: int, iters: int, data_root: str = None,
                     f'param_scheduler.1.end={iters}', 'param_scheduler.1.power=0.0']
     else:  # epoch-based with one batch an epoch: warm-up by iteration, no lr steps
         schedule = [f'train_cfg.max_epochs={iters}', f'train_cfg.val_interval={iters + 1}',
+                    f'train_cfg.val_begin={iters + 1}',
                     f'default_hooks.checkpoint.interval={iters}',
                     f'param_scheduler.0.end={warmup}', f'param_scheduler.1.end={iters}',
                     f'param_scheduler.1.milestones=[{iters + 1}]']

@@ -40,6 +40,8 @@
 #   --quick          toy configs and tiny sizes (with --device cpu)
 #   --budget S       seconds for all phases (default 560)
 #   --only PHASES    comma-separated phases to run (default: all)
+#   --print-install-line  print the command that installs the pre-training wheels, and stop
+#   -- ARGS          passed on to every run of benchmark_pretrain.py
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WHEELS="$ROOT/gpu_wheels"
@@ -48,6 +50,8 @@ DEVICE=cuda
 QUICK=0
 BUDGET=560
 ONLY=all
+PRINT_INSTALL=0
+EXTRA=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --wheels) WHEELS="$2"; shift 2 ;;
@@ -56,16 +60,24 @@ while [ $# -gt 0 ]; do
         --quick) QUICK=1; shift ;;
         --budget) BUDGET="$2"; shift 2 ;;
         --only) ONLY="$2"; shift 2 ;;
+        --print-install-line) PRINT_INSTALL=1; shift ;;
+        --) shift; EXTRA=("$@"); break ;;
         -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "gpu_check.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done
 PY="${PYTHON:-python3}"
+WORK="${GPU_CHECK_WORK:-/tmp/mst_mm_gpu_check}"
+LITE="$WORK/site-lite"        # mmengine, mmcv without ops, mmpretrain
+PIP_INSTALL=("$PY" -m pip install --quiet --disable-pip-version-check --no-index --no-deps
+             --no-compile --no-cache-dir --upgrade --find-links "$WHEELS")
+if [ "$PRINT_INSTALL" = 1 ]; then
+    echo "${PIP_INSTALL[*]} --target $LITE -r $ROOT/tools/dev/gpu_requirements.txt"
+    exit 0
+fi
 START=$SECONDS
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-WORK="${GPU_CHECK_WORK:-/tmp/mst_mm_gpu_check}"
-LITE="$WORK/site-lite"        # mmengine, mmcv without ops, mmpretrain
 DENSE="$WORK/site-dense"      # + mmdet, mmseg, their needs, and the mmcv built here
 BUILT="$WORK/mmcv-wheel"
 LOGS="$WORK/logs"             # each phase's output, gathered in $OUT_DIR/gpu_check.log
@@ -107,8 +119,6 @@ if [ ! -d "$WHEELS" ]; then
          "with network access and bring the folder (a device run: carry gpu_wheels)" >&2
     exit 1
 fi
-PIP_INSTALL=("$PY" -m pip install --quiet --disable-pip-version-check --no-index --no-deps
-             --no-compile --no-cache-dir --upgrade --find-links "$WHEELS")
 rm -rf "$LITE" "$DENSE" "$LOGS" "$RESULTS" && mkdir -p "$WORK" "$LOGS" "$RESULTS"
 log "install: $(grep -c '^[a-z]' "$ROOT/tools/dev/gpu_requirements.txt") + $(grep -c '^[a-z]' "$ROOT/tools/dev/gpu_requirements_dense.txt") packages from $WHEELS"
 "${PIP_INSTALL[@]}" --target "$LITE" -r "$ROOT/tools/dev/gpu_requirements.txt" || exit 1
@@ -149,11 +159,14 @@ E2E_ITERS=10; E2E_BATCH=64; WORKERS=$((CORES - 2))
 [ "$QUICK" = 1 ] && E2E_ITERS=2 && E2E_BATCH=2 && WORKERS=1
 # (the writers need pycocotools and cityscapesscripts, of the dense folder, and mmcv,
 # of the lite one until mmcv is built)
-env "PYTHONPATH=$DENSE:$LITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY" -c "
+E2E_DATA_PID=""
+if wanted e2e; then
+    env "PYTHONPATH=$DENSE:$LITE:$ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PY" -c "
 from mst_mm.datasets.toy.full_size import make_full_size_data
 make_full_size_data('$WORK/e2e', $((E2E_ITERS * E2E_BATCH)), 1, datasets=['imagenet'])" \
-    > "$LOGS/e2e-data.log" 2>&1 &
-E2E_DATA_PID=$!
+        > "$LOGS/e2e-data.log" 2>&1 &
+    E2E_DATA_PID=$!
+fi
 
 # -- pre-training step speed (mmcv without ops) --------------------------------------
 cd "$ROOT"
@@ -173,16 +186,19 @@ else
 fi
 [ "$DEVICE" = cpu ] && PRECISIONS=(fp32) && COMPILE=fp32  # autocast needs a GPU
 BENCH=("${LITE_PY[@]}" tools/analysis_tools/benchmark_pretrain.py --device "$DEVICE")
+LAST=(${EXTRA[@]+"${EXTRA[@]}"})  # the options after --, last: they win
 phase speed 150 260 "${BENCH[@]}" "$MST" "$DINO" "${SPEED[@]}" --precision "${PRECISIONS[@]}" \
-    --compile "$COMPILE" --fused-adamw --check-sync --phases --json "$RESULTS/speed.json"
+    --compile "$COMPILE" --fused-adamw --check-sync --phases --json "$RESULTS/speed.json" \
+    ${LAST[@]+"${LAST[@]}"}
 for BATCH in "${BATCHES[@]}"; do
     phase "speed-batch$BATCH" 50 70 "${BENCH[@]}" "$MST" --batch-size "$BATCH" --warmup 2 \
         --iters 5 --precision "${PRECISIONS[-1]}" --fused-adamw \
-        --json "$RESULTS/speed-batch$BATCH.json"
+        --json "$RESULTS/speed-batch$BATCH.json" ${LAST[@]+"${LAST[@]}"}
 done
 # ViT-B/16 while the build goes on (else at the end, if time is left)
 VIT_B=("${BENCH[@]}" "$MST_B" "$DINO_B" --batch-size "${SPEED[1]}" --warmup 2 --iters 5
-       --precision "${PRECISIONS[-1]}" --fused-adamw --json "$RESULTS/speed-vit-base.json")
+       --precision "${PRECISIONS[-1]}" --fused-adamw --json "$RESULTS/speed-vit-base.json"
+       ${LAST[@]+"${LAST[@]}"})
 VIT_B_DONE=0
 if [ -z "$BUILD_PID" ] || kill -0 "$BUILD_PID" 2>/dev/null; then
     phase speed-vit-base 50 80 "${VIT_B[@]}"; VIT_B_DONE=1
@@ -227,8 +243,9 @@ if phase smoke 100 200 "${SMOKE[@]}" "${AMP[@]}" --work-dir "$WORK/smoke" \
 fi
 
 # -- pre-training end to end, data loading included ----------------------------------
+if wanted e2e; then
 E2E_PRECISION=(--amp bf16); [ "$DEVICE" = cpu ] && E2E_PRECISION=()
-wait "$E2E_DATA_PID" || log "e2e: writing the JPEGs failed (see e2e-data.log)"
+[ -n "$E2E_DATA_PID" ] && { wait "$E2E_DATA_PID" || log "e2e: writing the JPEGs failed"; }
 phase e2e 60 120 "${LITE_PY[@]}" tools/train.py "$MST" --work-dir "$WORK/e2e-run" --no-resume \
     "${E2E_PRECISION[@]}" --cfg-options train_dataloader.dataset.data_root="$WORK/e2e/imagenet/" \
     train_dataloader.batch_size=$E2E_BATCH train_dataloader.num_workers=$WORKERS \
@@ -251,6 +268,7 @@ if steady:
 print(json.dumps(result))
 EOF
 cat "$RESULTS/e2e.json"
+fi
 
 # -- if time is left -------------------------------------------------------------------
 [ "$VIT_B_DONE" = 0 ] && phase speed-vit-base 50 80 "${VIT_B[@]}"
